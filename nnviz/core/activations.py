@@ -1,0 +1,137 @@
+"""Activation functions with closed-form derivatives, stable for large inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+
+class Activation:
+    """An element-wise (or, for softmax, row-wise) non-linearity a = f(z).
+
+    ``backward`` maps dC/da to dC/dz given the cached z and a of the forward pass.
+    ``saturating`` and ``relu_family`` tell the probes what "saturated" and
+    "dead" mean for this function.
+    """
+
+    name = ""
+    saturating = False
+    relu_family = False
+
+    def __init__(self, **options):
+        self.options = options
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def saturated_fraction(self, a: np.ndarray) -> float:
+        return 0.0
+
+
+class Identity(Activation):
+    name = "identity"
+
+    def forward(self, z):
+        return z
+
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+    saturating = True
+
+    def forward(self, z):
+        return expit(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * a * (1.0 - a)
+
+    def saturated_fraction(self, a):
+        return float(np.count_nonzero((a < 0.05) | (a > 0.95))) / max(a.size, 1)
+
+
+class Tanh(Activation):
+    name = "tanh"
+    saturating = True
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (1.0 - a * a)
+
+    def saturated_fraction(self, a):
+        return float(np.count_nonzero(np.abs(a) > 0.9)) / max(a.size, 1)
+
+
+class ReLU(Activation):
+    name = "relu"
+    relu_family = True
+
+    def forward(self, z):
+        return np.maximum(z, 0.0)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (z > 0)
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+    relu_family = True
+
+    def __init__(self, alpha: float = 0.01):
+        super().__init__(alpha=alpha)
+        self.alpha = alpha
+
+    def forward(self, z):
+        return np.where(z > 0, z, self.alpha * z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * np.where(z > 0, 1.0, self.alpha)
+
+
+class ELU(Activation):
+    name = "elu"
+    relu_family = True
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__(alpha=alpha)
+        self.alpha = alpha
+
+    def forward(self, z):
+        # expm1 of min(z, 0) never overflows, even where the branch is unused.
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0.0)))
+
+    def backward(self, z, a, grad_a):
+        # For z <= 0, f'(z) = alpha * exp(z) = a + alpha.
+        return grad_a * np.where(z > 0, 1.0, a + self.alpha)
+
+
+class Softmax(Activation):
+    """Softmax over axis 1 (the units of a dense layer, the channels of an image)."""
+
+    name = "softmax"
+
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def backward(self, z, a, grad_a):
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax)
+}
+# The options each activation accepts in a layer spec, with their defaults.
+ACTIVATION_OPTIONS = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}}
+
+
+def make_activation(name: str, **options) -> Activation:
+    """The activation called ``name`` (names as in ``ACTIVATIONS``)."""
+    return ACTIVATIONS[name](**options)

@@ -1,0 +1,452 @@
+"""Layers: forward pass, back propagation, and spec validation.
+
+Every layer works on a mini-batch: ``forward(x, training)`` caches what
+``backward(grad_out)`` needs, ``backward`` fills ``grads`` (same keys and shapes
+as ``params``) and returns the gradient with respect to the layer's input.
+Dense and conv2d layers carry their activation, so probes can see z, a and
+dC/dz (``delta``) of the same layer.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .activations import ACTIVATION_OPTIONS, ACTIVATIONS, make_activation
+from .errors import SpecError
+from .init import INITIALISERS
+
+
+# --------------------------------------------------------------------------- spec helpers
+def _field(index: int, key: str) -> str:
+    return f"layers[{index}].{key}"
+
+
+def _int(spec, key, index, default=None, minimum=1):
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise SpecError(_field(index, key), f"must be an integer >= {minimum}, got {value!r}",
+                        f"set {key} to a whole number such as {max(minimum, 1) * 2}")
+    return int(value)
+
+
+def _float(spec, key, index, default, low, high, *, low_open=False, high_open=True):
+    value = spec.get(key, default)
+    ok = (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+          and (value > low if low_open else value >= low)
+          and (value < high if high_open else value <= high))
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise SpecError(_field(index, key), f"must be a number in {interval}, got {value!r}",
+                        f"choose a value in {interval}")
+    return float(value)
+
+
+def _check_keys(spec, index, allowed):
+    for key in spec:
+        if key not in allowed and key != "type":
+            raise SpecError(_field(index, key), f"unknown key for a {spec['type']} layer",
+                            f"allowed keys: {', '.join(sorted(allowed))}")
+
+
+def _activation(spec, index, default="identity"):
+    name = spec.get("activation", default)
+    if name not in ACTIVATIONS:
+        raise SpecError(_field(index, "activation"), f"unknown activation {name!r}",
+                        f"choose one of: {', '.join(ACTIVATIONS)}")
+    options = {key: _float(spec, key, index, default_value, 0.0, 1e6)
+               for key, default_value in ACTIVATION_OPTIONS.get(name, {}).items()}
+    return name, options
+
+
+# --------------------------------------------------------------------------- base classes
+class Layer:
+    """A layer without parameters; subclasses override what they need."""
+
+    kind = ""
+    keys: frozenset = frozenset()
+
+    def __init__(self, spec: dict, index: int):
+        self.index = index
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.activation = None
+        self.input_shape: tuple = ()
+        self.output_shape: tuple = ()
+        _check_keys(spec, index, self.keys)
+        self.spec = {"type": self.kind, **self._parse(spec, index)}
+
+    def _parse(self, spec: dict, index: int) -> dict:
+        """Validate the spec; return the normalised options (defaults filled in)."""
+        return {}
+
+    def build(self, input_shape: tuple, rng: np.random.Generator, init: str) -> tuple:
+        """Fix the input shape, create parameters, return the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self._output_shape(self.input_shape)
+        return self.output_shape
+
+    def _output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    @property
+    def param_count(self) -> int:
+        return sum(p.size for p in self.params.values())
+
+    @property
+    def label(self) -> str:
+        act = f" ({self.activation.name})" if self.activation is not None else ""
+        return f"{self.kind} {self.index}{act}"
+
+    def to_spec(self) -> dict:
+        return dict(self.spec)
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        return x
+
+    def backward(self, grad_out: np.ndarray, need_input_grad: bool = True):
+        return grad_out
+
+    def _require(self, ok: bool, key: str, problem: str, fix: str):
+        if not ok:
+            raise SpecError(_field(self.index, key), problem, fix)
+
+    def _require_image(self, input_shape):
+        self._require(len(input_shape) == 3, "type",
+                      f"a {self.kind} layer needs image input (C, H, W), got shape {input_shape}",
+                      "put it before the flatten layer, or use an image data set")
+
+
+class ActivatedLayer(Layer):
+    """A layer computing a = f(z); keeps z, a and delta = dC/dz of the last batch."""
+
+    def _parse_activation(self, spec, index, default="identity"):
+        name, options = _activation(spec, index, default)
+        self.activation = make_activation(name, **options)
+        return {"activation": name, **options}
+
+    def forward(self, x, training):
+        self.z = self._linear(x, training)
+        self.a = self.activation.forward(self.z)
+        return self.a
+
+    def backward(self, grad_out, need_input_grad=True):
+        delta = self.activation.backward(self.z, self.a, grad_out)
+        return self.backward_delta(delta, need_input_grad)
+
+    def backward_delta(self, delta, need_input_grad=True):
+        """Back-propagate from dC/dz (used directly by the fused output costs)."""
+        self.delta = delta
+        return self._linear_backward(delta, need_input_grad)
+
+    def _linear(self, x, training):
+        return x
+
+    def _linear_backward(self, delta, need_input_grad):
+        return delta
+
+
+# --------------------------------------------------------------------------- layers
+class Dense(ActivatedLayer):
+    kind = "dense"
+    keys = frozenset({"units", "activation", "alpha"})
+
+    def _parse(self, spec, index):
+        return {"units": _int(spec, "units", index), **self._parse_activation(spec, index)}
+
+    def _output_shape(self, input_shape):
+        self._require(len(input_shape) == 1, "type",
+                      f"a dense layer needs flat input, got shape {input_shape}",
+                      "add a flatten layer before it")
+        if self.activation.name == "softmax":
+            self._require(self.spec["units"] >= 2, "units", "softmax over a single unit is always 1",
+                          "use at least 2 units, or a sigmoid output with the bce cost")
+        return (self.spec["units"],)
+
+    def build(self, input_shape, rng, init):
+        out = super().build(input_shape, rng, init)
+        n_in, n_out = input_shape[0], out[0]
+        self.params = {"W": INITIALISERS[init](rng, (n_in, n_out), n_in, n_out),
+                       "b": np.zeros(n_out)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        return out
+
+    def _linear(self, x, training):
+        self.x = x
+        z = x @ self.params["W"]
+        z += self.params["b"]
+        return z
+
+    def _linear_backward(self, delta, need_input_grad):
+        np.matmul(self.x.T, delta, out=self.grads["W"])
+        delta.sum(axis=0, out=self.grads["b"])
+        return delta @ self.params["W"].T if need_input_grad else None
+
+
+def conv_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """(before, after) padding along one axis; "same" follows TensorFlow's convention."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+class Conv2D(ActivatedLayer):
+    """2-D cross-correlation over NCHW images, as in every deep-learning library."""
+
+    kind = "conv2d"
+    keys = frozenset({"filters", "kernel_size", "stride", "padding", "activation", "alpha"})
+
+    def _parse(self, spec, index):
+        padding = spec.get("padding", "valid")
+        if not (padding in ("valid", "same")
+                or (isinstance(padding, Integral) and not isinstance(padding, bool) and padding >= 0)):
+            raise SpecError(_field(index, "padding"), f"unknown padding {padding!r}",
+                            'use "valid", "same" or a whole number of pixels >= 0')
+        return {"filters": _int(spec, "filters", index),
+                "kernel_size": _int(spec, "kernel_size", index, 3),
+                "stride": _int(spec, "stride", index, 1),
+                "padding": padding if isinstance(padding, str) else int(padding),
+                **self._parse_activation(spec, index)}
+
+    def _output_shape(self, input_shape):
+        self._require_image(input_shape)
+        c, h, w = input_shape
+        k, s, p = self.spec["kernel_size"], self.spec["stride"], self.spec["padding"]
+        self.pads = [conv_padding(p, size, k, s) for size in (h, w)]
+        (pt, pb), (pl, pr) = self.pads
+        self._require(k <= h + pt + pb and k <= w + pl + pr, "kernel_size",
+                      f"kernel {k}x{k} is larger than its (padded) input {h + pt + pb}x{w + pl + pr}",
+                      f"use a kernel_size of at most {min(h + pt + pb, w + pl + pr)}, or padding \"same\"")
+        oh, ow = (h + pt + pb - k) // s + 1, (w + pl + pr - k) // s + 1
+        return (self.spec["filters"], oh, ow)
+
+    def build(self, input_shape, rng, init):
+        out = super().build(input_shape, rng, init)
+        f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
+        self.params = {"W": INITIALISERS[init](rng, (f, c, k, k), c * k * k, f * k * k),
+                       "b": np.zeros(f)}
+        self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
+        return out
+
+    def _linear(self, x, training):
+        k, s = self.spec["kernel_size"], self.spec["stride"]
+        (pt, pb), (pl, pr) = self.pads
+        if pt or pb or pl or pr:
+            x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        self.padded_shape = x.shape
+        n, (f, oh, ow) = x.shape[0], self.output_shape
+        windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
+        # cols: one row per output pixel, one column per (channel, ky, kx).
+        self.cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1)
+        z = self.cols @ self.params["W"].reshape(f, -1).T
+        z += self.params["b"]
+        return z.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+
+    def _linear_backward(self, delta, need_input_grad):
+        f, k, s = self.spec["filters"], self.spec["kernel_size"], self.spec["stride"]
+        n, _, oh, ow = delta.shape
+        rows = delta.transpose(0, 2, 3, 1).reshape(-1, f)
+        np.matmul(rows.T, self.cols, out=self.grads["W"].reshape(f, -1))
+        rows.sum(axis=0, out=self.grads["b"])
+        if not need_input_grad:
+            return None
+        c = self.input_shape[0]
+        dcols = (rows @ self.params["W"].reshape(f, -1)).reshape(n, oh, ow, c, k, k)
+        dcols = dcols.transpose(0, 3, 4, 5, 1, 2)  # (n, c, ky, kx, oh, ow)
+        dx = np.zeros(self.padded_shape)
+        for i in range(k):
+            for j in range(k):
+                dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += dcols[:, :, i, j]
+        (pt, _), (pl, _) = self.pads
+        h, w = self.input_shape[1:]
+        return dx[:, :, pt:pt + h, pl:pl + w]
+
+
+class _Pool2D(Layer):
+    keys = frozenset({"size", "stride"})
+
+    def _parse(self, spec, index):
+        size = _int(spec, "size", index, 2)
+        return {"size": size, "stride": _int(spec, "stride", index, size)}
+
+    def _output_shape(self, input_shape):
+        self._require_image(input_shape)
+        c, h, w = input_shape
+        p, s = self.spec["size"], self.spec["stride"]
+        self._require(p <= h and p <= w, "size",
+                      f"pool window {p}x{p} is larger than its input {h}x{w}",
+                      f"use a size of at most {min(h, w)}")
+        return (c, (h - p) // s + 1, (w - p) // s + 1)
+
+    def _windows(self, x):
+        p, s = self.spec["size"], self.spec["stride"]
+        _, oh, ow = self.output_shape
+        w = sliding_window_view(x, (p, p), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
+        return w.reshape(*w.shape[:4], p * p)
+
+    def _scatter(self, per_position):
+        """Sum per-window-position gradients (a function of position k) into dx."""
+        p, s = self.spec["size"], self.spec["stride"]
+        _, oh, ow = self.output_shape
+        dx = np.zeros((self.n,) + self.input_shape)
+        for k in range(p * p):
+            i, j = divmod(k, p)
+            dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += per_position(k)
+        return dx
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling; on ties the gradient goes to the first maximum only (as PyTorch)."""
+
+    kind = "maxpool2d"
+
+    def forward(self, x, training):
+        windows = self._windows(x)
+        self.n = x.shape[0]
+        self.argmax = windows.argmax(axis=-1)
+        return np.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_out, need_input_grad=True):
+        return self._scatter(lambda k: grad_out * (self.argmax == k))
+
+
+class AvgPool2D(_Pool2D):
+    kind = "avgpool2d"
+
+    def forward(self, x, training):
+        self.n = x.shape[0]
+        return self._windows(x).mean(axis=-1)
+
+    def backward(self, grad_out, need_input_grad=True):
+        share = grad_out / self.spec["size"] ** 2
+        return self._scatter(lambda k: share)
+
+
+class Flatten(Layer):
+    """Flattens each sample in C order, as ``reshape(N, -1)``."""
+
+    kind = "flatten"
+
+    def _output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training):
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out.reshape((grad_out.shape[0],) + self.input_shape)
+
+
+class Dropout(Layer):
+    """Inverted dropout: scaled at training time, the identity at evaluation."""
+
+    kind = "dropout"
+    keys = frozenset({"rate"})
+
+    def _parse(self, spec, index):
+        return {"rate": _float(spec, "rate", index, 0.5, 0.0, 1.0)}
+
+    def build(self, input_shape, rng, init):
+        self.rng = rng
+        self.mask = None
+        return super().build(input_shape, rng, init)
+
+    def forward(self, x, training):
+        rate = self.spec["rate"]
+        if not training or rate == 0.0:
+            self.mask = None
+            return x
+        self.mask = (self.rng.random(x.shape) >= rate) / (1.0 - rate)
+        return x * self.mask
+
+    def backward(self, grad_out, need_input_grad=True):
+        return grad_out if self.mask is None else grad_out * self.mask
+
+
+class BatchNorm(Layer):
+    """Batch normalisation per feature (N, F) or per channel (N, C, H, W)."""
+
+    kind = "batchnorm"
+    keys = frozenset({"eps", "momentum"})
+
+    def _parse(self, spec, index):
+        return {"eps": _float(spec, "eps", index, 1e-5, 0.0, 1.0, low_open=True),
+                "momentum": _float(spec, "momentum", index, 0.1, 0.0, 1.0, high_open=False)}
+
+    def build(self, input_shape, rng, init):
+        out = super().build(input_shape, rng, init)
+        c = input_shape[0]
+        self.params = {"gamma": np.ones(c), "beta": np.zeros(c)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean, self.running_var = np.zeros(c), np.ones(c)
+        image = len(input_shape) == 3
+        self.axes = (0, 2, 3) if image else (0,)
+        self.bshape = (1, c, 1, 1) if image else (1, c)
+        return out
+
+    def forward(self, x, training):
+        eps, m = self.spec["eps"], self.spec["momentum"]
+        if training:
+            mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)
+            count = x.size // mean.size
+            self.running_mean += m * (mean - self.running_mean)
+            unbiased = var * count / max(count - 1, 1)
+            self.running_var += m * (unbiased - self.running_var)
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.inv_std = (1.0 / np.sqrt(var + eps)).reshape(self.bshape)
+        self.xhat = (x - mean.reshape(self.bshape)) * self.inv_std
+        return self.xhat * self.params["gamma"].reshape(self.bshape) + self.params["beta"].reshape(self.bshape)
+
+    def backward(self, grad_out, need_input_grad=True):
+        xhat, axes = self.xhat, self.axes
+        (grad_out * xhat).sum(axis=axes, out=self.grads["gamma"])
+        grad_out.sum(axis=axes, out=self.grads["beta"])
+        if not need_input_grad:
+            return None
+        dxhat = grad_out * self.params["gamma"].reshape(self.bshape)
+        mean_d = dxhat.mean(axis=axes, keepdims=True)
+        mean_dx = (dxhat * xhat).mean(axis=axes, keepdims=True)
+        return self.inv_std * (dxhat - mean_d - xhat * mean_dx)
+
+
+class ActivationLayer(ActivatedLayer):
+    """A standalone activation, e.g. after batch normalisation."""
+
+    kind = "activation"
+    keys = frozenset({"activation", "alpha"})
+
+    def _parse(self, spec, index):
+        if "activation" not in spec:
+            raise SpecError(_field(index, "activation"), "an activation layer needs an activation",
+                            f"choose one of: {', '.join(ACTIVATIONS)}")
+        return self._parse_activation(spec, index)
+
+    def _output_shape(self, input_shape):
+        if self.activation.name == "softmax":
+            self._require(input_shape[0] >= 2, "activation", "softmax over a single unit is always 1",
+                          "use at least 2 units before it, or sigmoid with the bce cost")
+        return input_shape
+
+
+LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (
+    Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Dropout, BatchNorm, ActivationLayer)}
+
+
+def make_layer(spec, index: int) -> Layer:
+    """The layer described by ``spec`` (validated; errors name ``layers[index]``)."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"layers[{index}]", f"must be an object, got {type(spec).__name__}",
+                        'write it as {"type": "dense", "units": 10}')
+    kind = spec.get("type")
+    if kind not in LAYERS:
+        raise SpecError(_field(index, "type"), f"unknown layer type {kind!r}",
+                        f"choose one of: {', '.join(LAYERS)}")
+    return LAYERS[kind](spec, index)

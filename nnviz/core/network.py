@@ -1,0 +1,196 @@
+"""The network: a validated stack of layers with a cost, trained by back propagation."""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+import numpy as np
+
+from .costs import COST_ALIASES, COSTS, make_cost
+from .errors import SpecError
+from .init import INITIALISERS
+from .layers import ActivatedLayer, make_layer
+
+SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed"}
+# Training memory for a batch of this many samples must fit in half the machine.
+_MEMORY_BATCH = 256
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+class Network:
+    """A feed-forward network built from a model spec (see DESIGN.md)."""
+
+    def __init__(self, layers, input_shape, cost, init, seed):
+        self.layers = layers
+        self.input_shape = tuple(input_shape)
+        self.cost_name = cost
+        self.cost = make_cost(cost)
+        self.init = init
+        self.seed = seed
+        self.output_shape = layers[-1].output_shape if layers else self.input_shape
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Network":
+        """Validate ``spec`` and build the network; raises SpecError naming the field."""
+        if not isinstance(spec, dict):
+            raise SpecError("model", f"must be an object, got {type(spec).__name__}",
+                            "see the model spec in the documentation")
+        for key in spec:
+            if key not in SPEC_KEYS:
+                raise SpecError(f"model.{key}", "unknown key", f"allowed keys: {', '.join(sorted(SPEC_KEYS))}")
+        input_shape = _parse_input_shape(spec.get("input_shape"))
+        cost = spec.get("cost", "mse")
+        if cost not in COSTS and cost not in COST_ALIASES:
+            raise SpecError("cost", f"unknown cost {cost!r}", f"choose one of: {', '.join(COSTS)}")
+        cost = COST_ALIASES.get(cost, cost)
+        init = spec.get("init", "xavier")
+        if init not in INITIALISERS:
+            raise SpecError("init", f"unknown initialisation {init!r}",
+                            f"choose one of: {', '.join(INITIALISERS)}")
+        seed = spec.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+            raise SpecError("seed", f"must be a whole number >= 0, got {seed!r}", "use e.g. 0")
+        layer_specs = spec.get("layers")
+        if not isinstance(layer_specs, list) or not layer_specs:
+            raise SpecError("layers", "the network needs at least one layer",
+                            'add e.g. {"type": "dense", "units": 2, "activation": "softmax"}')
+        layers = [make_layer(s, i) for i, s in enumerate(layer_specs)]
+        shape = input_shape
+        for layer in layers:  # shapes first: no memory is allocated for an invalid stack
+            shape = layer._output_shape(shape)
+            layer.output_shape = shape
+        _check_output(layers[-1], cost)
+        _check_memory(layers, input_shape)
+        rng = np.random.default_rng(int(seed))
+        shape = input_shape
+        for layer in layers:
+            shape = layer.build(shape, rng, init)
+        return cls(layers, input_shape, cost, init, int(seed))
+
+    def to_spec(self) -> dict:
+        return {"input_shape": list(self.input_shape),
+                "layers": [layer.to_spec() for layer in self.layers],
+                "cost": self.cost_name, "init": self.init, "seed": self.seed}
+
+    # ------------------------------------------------------------------ computation
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """The output activations for a batch X of shape (N,) + input_shape."""
+        self._check_input(X)
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out, training)
+        return out
+
+    def activations(self, X: np.ndarray) -> list[np.ndarray]:
+        """The output of every layer at evaluation, in order (copies)."""
+        self._check_input(X)
+        outputs, out = [], X
+        for layer in self.layers:
+            out = layer.forward(out, False)
+            outputs.append(np.array(out, copy=True))
+        return outputs
+
+    def cost_value(self, output: np.ndarray, Y: np.ndarray) -> float:
+        """The cost of ``output`` against targets Y (no L2 term)."""
+        return self.cost.value(output, Y)
+
+    def l2_penalty(self) -> float:
+        """sum over dense and conv weights of W^2 (multiply by l2/2 for the cost)."""
+        return sum(float(np.vdot(w, w)) for w in self.weight_matrices())
+
+    def weight_matrices(self):
+        return [layer.params["W"] for layer in self.layers if "W" in layer.params]
+
+    def compute_gradients(self, X: np.ndarray, Y: np.ndarray, l2: float = 0.0) -> float:
+        """Forward (training) and back propagation: fills every layer.grads.
+
+        Returns the cost of the batch, L2 term (l2/2)*sum W^2 included.
+        """
+        output = self.forward(X, training=True)
+        last = self.layers[-1]
+        if self._fused(last):
+            n = len(output)
+            loss = self.cost.value_from_logits(last.z, Y)
+            grad = last.backward_delta((output - Y) / n, len(self.layers) > 1)
+        else:
+            loss = self.cost.value(output, Y)
+            grad = last.backward(self.cost.gradient(output, Y), len(self.layers) > 1)
+        for i in range(len(self.layers) - 2, -1, -1):
+            grad = self.layers[i].backward(grad, i > 0)
+        if l2:
+            for layer in self.layers:
+                if "W" in layer.params:
+                    w = layer.params["W"]
+                    layer.grads["W"] += l2 * w
+                    loss += 0.5 * l2 * float(np.vdot(w, w))
+        return loss
+
+    def _fused(self, last) -> bool:
+        act = last.activation
+        return act is not None and act.name == self.cost.fused_activation
+
+    def _check_input(self, X):
+        if X.ndim != len(self.input_shape) + 1 or X.shape[1:] != self.input_shape:
+            raise SpecError("input", f"expected a batch of shape (N, {', '.join(map(str, self.input_shape))}),"
+                            f" got {X.shape}", "give the model's input_shape the data's sample shape")
+
+    @property
+    def weighted_layers(self) -> list:
+        """Layers with a weight matrix (dense and conv2d): the ones probes report."""
+        return [layer for layer in self.layers if "W" in layer.params]
+
+    @property
+    def param_count(self) -> int:
+        return sum(layer.param_count for layer in self.layers)
+
+
+def _parse_input_shape(shape):
+    ok = (isinstance(shape, (list, tuple)) and len(shape) in (1, 3)
+          and all(isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in shape))
+    if not ok:
+        raise SpecError("input_shape", f"must be [features] or [channels, height, width] of positive"
+                        f" whole numbers, got {shape!r}", "e.g. [64] for flat digits, [1, 8, 8] for images")
+    return tuple(int(d) for d in shape)
+
+
+def _check_output(last, cost):
+    act = last.activation.name if isinstance(last, ActivatedLayer) else None
+    where = f"layers[{last.index}].activation"
+    if cost == "cross_entropy" and act != "softmax":
+        raise SpecError("cost", f"cross_entropy needs a softmax output layer, the last layer has {act}",
+                        f"set {where} to softmax, or choose the mse cost")
+    if cost == "bce" and act != "sigmoid":
+        raise SpecError("cost", f"bce needs a sigmoid output layer, the last layer has {act}",
+                        f"set {where} to sigmoid, or choose the mse cost")
+    if len(last.output_shape) != 1:
+        raise SpecError(f"layers[{last.index}]", f"the output must be flat, got shape {last.output_shape}",
+                        "end the network with flatten and dense layers")
+
+
+def _check_memory(layers, input_shape):
+    params = 0
+    values = int(np.prod(input_shape))
+    fan_in = input_shape
+    for layer in layers:
+        if layer.kind == "dense":
+            params += (int(np.prod(fan_in)) + 1) * layer.output_shape[0]
+        elif layer.kind == "conv2d":
+            k = layer.spec["kernel_size"]
+            params += (fan_in[0] * k * k + 1) * layer.output_shape[0]
+            values += fan_in[0] * k * k * int(np.prod(layer.output_shape[1:]))  # im2col columns
+        values += 3 * int(np.prod(layer.output_shape))
+        fan_in = layer.output_shape
+    need = 8 * (4 * params + _MEMORY_BATCH * values)  # params, grads, optimiser state; activations
+    have = _machine_memory() // 2
+    if need > have:
+        raise SpecError("layers", f"the network would need about {need / 2**30:.1f} GiB of memory,"
+                        f" more than the {have / 2**30:.1f} GiB available",
+                        "use fewer units or filters, or add pooling layers")

@@ -1,0 +1,57 @@
+"""Per-layer health probes, computed from arrays the training step already has."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .snapshot import LayerProbe
+
+SAMPLE_SIZE = 2000  # activation values kept per layer for histograms
+
+
+def _norm(a: np.ndarray) -> float:
+    flat = a.reshape(-1)
+    return float(np.sqrt(np.dot(flat, flat)))
+
+
+def dead_fraction(z: np.ndarray) -> float:
+    """Units with z <= 0 for every sample of the batch (conv: per filter)."""
+    axes = (0,) if z.ndim == 2 else (0, 2, 3)
+    alive = (z > 0).any(axis=axes)
+    return 1.0 - float(np.count_nonzero(alive)) / alive.size
+
+
+def activation_sample(a: np.ndarray, size: int = SAMPLE_SIZE) -> np.ndarray:
+    """At most ``size`` evenly strided activation values (a copy)."""
+    flat = a.reshape(-1)
+    stride = max(1, -(-flat.size // size))
+    return np.array(flat[::stride][:size], dtype=np.float64)
+
+
+def probe_layer(layer, weights_before: np.ndarray | None, grad_scale: float = 1.0) -> LayerProbe:
+    """The probe of a weighted layer after a step.
+
+    ``weights_before`` is W before the optimiser's update (None: ratio unknown);
+    ``grad_scale`` undoes gradient clipping, so the probe shows the raw gradient.
+    """
+    w, a, act = layer.params["W"], layer.a, layer.activation
+    weight_norm = _norm(w)
+    if weights_before is None:
+        update_ratio = float("nan")
+    else:
+        before = _norm(weights_before)
+        update_ratio = _norm(w - weights_before) / before if before > 0 else float("inf")
+    return LayerProbe(
+        index=layer.index,
+        name=layer.label,
+        activation=act.name,
+        weight_grad_norm=_norm(layer.grads["W"]) / grad_scale,
+        delta_norm=_norm(layer.delta) / grad_scale,
+        weight_norm=weight_norm,
+        update_ratio=update_ratio,
+        act_mean=float(a.mean()),
+        act_std=float(a.std()),
+        saturated_fraction=act.saturated_fraction(a),
+        dead_fraction=dead_fraction(layer.z) if act.relu_family else 0.0,
+        act_sample=activation_sample(a),
+    )

@@ -1,0 +1,1 @@
+"""Data files shipped with nnviz: lecture presets and icons."""
