@@ -67,8 +67,8 @@ class Network:
         for layer in layers:  # shapes first: no memory is allocated for an invalid stack
             shape = layer._output_shape(shape)
             layer.output_shape = shape
-        _check_output(layers[-1], cost)
         _check_memory(layers, input_shape)
+        _check_output(layers[-1], cost)
         rng = np.random.default_rng(int(seed))
         shape = input_shape
         for layer in layers:

@@ -121,6 +121,11 @@ class Trainer:
 
     def step(self, probe: bool = True) -> None:
         """One mini-batch update; with ``probe`` the next snapshot sees the update ratio."""
+        # Overflow is reported as divergence below, not as numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._step(probe)
+
+    def _step(self, probe: bool) -> None:
         start = time.perf_counter()
         n = len(self._order)
         if self._pos >= n:
@@ -165,6 +170,10 @@ class Trainer:
     # ------------------------------------------------------------------ observation
     def snapshot(self, done: bool = False) -> Snapshot:
         """A record of the current state; evaluates the validation split."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._snapshot(done)
+
+    def _snapshot(self, done: bool) -> Snapshot:
         net = self.network
         val_loss, val_acc = self._evaluate(self.dataset.X_val, self.Y_val)
         count = max(self._run_count, 1)

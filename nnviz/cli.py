@@ -1,0 +1,191 @@
+"""Command line: start the application, train headless, check gradients, render screenshots.
+
+    nnviz [EXPERIMENT.json]                         open the window
+    nnviz train EXPERIMENT.json [--epochs N] [--out DIR]
+    nnviz gradcheck EXPERIMENT.json [--samples N]
+    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png [--view NAME]
+
+EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+COMMANDS = ("train", "gradcheck", "screenshot", "presets")
+
+
+def load_experiment(name: str):
+    """An Experiment from a file, or from a preset of that name."""
+    from nnviz.core.experiment import Experiment, list_presets, load_preset
+
+    if not Path(name).exists() and name in {p for p, _ in list_presets()}:
+        return load_preset(name)
+    return Experiment.load(name)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnviz", description="See how a neural network learns.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train = sub.add_parser("train", help="train headless; write metrics CSV, weights and a summary")
+    train.add_argument("experiment")
+    train.add_argument("--epochs", type=int, help="override the experiment's number of epochs")
+    train.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    check = sub.add_parser("gradcheck", help="compare back propagation with autograd and finite differences")
+    check.add_argument("experiment")
+    check.add_argument("--samples", type=int, default=8, help="batch size of the check (default 8)")
+    shot = sub.add_parser("screenshot", help="train offscreen and save the window (or one view) as PNG")
+    shot.add_argument("experiment")
+    shot.add_argument("--steps", type=int, default=200)
+    shot.add_argument("--out", required=True)
+    shot.add_argument("--view", help="loss, gradients, activations, output, conv or network")
+    sub.add_parser("presets", help="list the built-in lecture presets")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        from nnviz.gui.app import main as gui_main
+
+        return gui_main(argv[0] if argv else None)
+    args = _parser().parse_args(argv)
+    from nnviz.core.errors import SpecError
+
+    try:
+        return {"train": cmd_train, "gradcheck": cmd_gradcheck,
+                "screenshot": cmd_screenshot, "presets": cmd_presets}[args.command](args)
+    except SpecError as exc:
+        print(f"nnviz: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nnnviz: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_presets(args) -> int:
+    from nnviz.core.experiment import list_presets
+
+    for name, title in list_presets():
+        print(f"{name:28s} {title}")
+    return 0
+
+
+class _Progress:
+    """A one-line progress bar on stderr: epoch, loss, accuracy, samples/s."""
+
+    def __init__(self, total_steps: int, enabled: bool):
+        self.total, self.enabled, self.last = total_steps, enabled, 0.0
+
+    def show(self, snap, force=False):
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self.last < 0.2):
+            return
+        self.last = now
+        width = 24
+        filled = int(width * snap.step / max(self.total, 1))
+        acc = "" if snap.val_accuracy is None else f"  val acc {100 * snap.val_accuracy:5.1f}%"
+        rate = snap.samples_seen / snap.elapsed if snap.elapsed > 0 else 0.0
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {snap.epoch + 1:>3}  "
+              f"loss {snap.train_loss:.4f}  val loss {snap.val_loss:.4f}{acc}  {rate:,.0f} samples/s",
+              end="", file=sys.stderr, flush=True)
+
+
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from nnviz.core.trainer import Trainer
+
+    exp = load_experiment(args.experiment)
+    if args.epochs is not None:
+        d = exp.to_dict()
+        d["training"]["epochs"] = args.epochs
+        exp = type(exp).from_dict(d)
+    trainer = Trainer(exp, snapshot_every=trainer_epoch_steps(exp))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = _Progress(trainer.total_steps, not args.quiet and sys.stderr.isatty())
+    fields = ["step", "epoch", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    with open(out / "metrics.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(fields)
+        for snap in trainer.run():
+            writer.writerow([snap.step, snap.epoch_progress, snap.samples_seen, f"{snap.elapsed:.4f}",
+                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy)])
+            progress.show(snap, force=snap.done)
+    if progress.enabled:
+        print(file=sys.stderr)
+    np.savez(out / "weights.npz", **weights_arrays(trainer.network))
+    final = trainer.evaluate()
+    summary = {"experiment": exp.to_dict(), "stop_reason": trainer.stop_reason, "steps": trainer.step_count,
+               "epochs": trainer.samples_seen / len(trainer.dataset.X_train),
+               "seconds": trainer.elapsed,
+               "samples_per_second": trainer.samples_seen / trainer.elapsed if trainer.elapsed else None,
+               **final}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_number))
+    acc = "" if final["val_accuracy"] is None else f", validation accuracy {100 * final['val_accuracy']:.2f}%"
+    print(f"{trainer.stop_reason}: {trainer.step_count} steps in {trainer.elapsed:.2f} s, "
+          f"validation loss {final['val_loss']:.5f}{acc}; wrote {out}/")
+    return 0 if not trainer.stop_reason.startswith("diverged") else 1
+
+
+def trainer_epoch_steps(exp) -> int:
+    """Snapshot once per epoch in headless runs (the metrics CSV has a row per epoch)."""
+    from nnviz.core.datasets import load_dataset
+
+    n_train = len(load_dataset(exp.dataset).X_train)
+    return max(1, -(-n_train // exp.training["batch_size"]))
+
+
+def weights_arrays(net) -> dict:
+    """Every parameter and batch-norm statistic as plain arrays, keyed 'layers.I.NAME'."""
+    arrays = {}
+    for layer in net.layers:
+        state = dict(layer.params)
+        if layer.kind == "batchnorm":
+            state.update(running_mean=layer.running_mean, running_var=layer.running_var)
+        arrays.update({f"layers.{layer.index}.{k}": v for k, v in state.items()})
+    return arrays
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def _json_number(value):
+    return float(value)
+
+
+def cmd_gradcheck(args) -> int:
+    from nnviz.core.datasets import load_dataset
+    from nnviz.core.gradcheck import check_gradients, format_table
+    from nnviz.core.network import Network
+
+    exp = load_experiment(args.experiment)
+    net = Network.from_spec(exp.model)
+    data = load_dataset(exp.dataset, input_shape=net.input_shape)
+    n = max(1, min(args.samples, len(data.X_train)))
+    X, Y = data.X_train[:n], data.targets(data.y_train[:n], net.output_shape[0])
+    rows = check_gradients(net, X, Y, l2=exp.training.get("l2", 0.0))
+    print(format_table(rows))
+    worst = max((max(r[3], r[4]) for r in rows), default=0.0)
+    return 0 if worst <= 1e-6 else 1
+
+
+def cmd_screenshot(args) -> int:
+    from nnviz.gui.screenshot import render
+
+    exp = load_experiment(args.experiment)
+    path = render(exp, args.steps, args.out, view=args.view)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
