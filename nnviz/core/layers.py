@@ -47,14 +47,14 @@ def _float(spec, key, index, default, low, high, *, low_open=False, high_open=Tr
 
 def _check_keys(spec, index, allowed):
     for key in spec:
-        if key not in allowed and key != "type":
+        if not isinstance(key, str) or (key not in allowed and key != "type"):
             raise SpecError(_field(index, key), f"unknown key for a {spec['type']} layer",
                             f"allowed keys: {', '.join(sorted(allowed))}")
 
 
 def _activation(spec, index, default="identity"):
     name = spec.get("activation", default)
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise SpecError(_field(index, "activation"), f"unknown activation {name!r}",
                         f"choose one of: {', '.join(ACTIVATIONS)}")
     options = {key: _float(spec, key, index, default_value, 0.0, 1e6)
@@ -446,7 +446,7 @@ def make_layer(spec, index: int) -> Layer:
         raise SpecError(f"layers[{index}]", f"must be an object, got {type(spec).__name__}",
                         'write it as {"type": "dense", "units": 10}')
     kind = spec.get("type")
-    if kind not in LAYERS:
+    if not isinstance(kind, str) or kind not in LAYERS:
         raise SpecError(_field(index, "type"), f"unknown layer type {kind!r}",
                         f"choose one of: {', '.join(LAYERS)}")
     return LAYERS[kind](spec, index)

@@ -48,11 +48,11 @@ class Network:
                 raise SpecError(f"model.{key}", "unknown key", f"allowed keys: {', '.join(sorted(SPEC_KEYS))}")
         input_shape = _parse_input_shape(spec.get("input_shape"))
         cost = spec.get("cost", "mse")
-        if cost not in COSTS and cost not in COST_ALIASES:
+        if not isinstance(cost, str) or cost not in COSTS and cost not in COST_ALIASES:
             raise SpecError("cost", f"unknown cost {cost!r}", f"choose one of: {', '.join(COSTS)}")
         cost = COST_ALIASES.get(cost, cost)
         init = spec.get("init", "xavier")
-        if init not in INITIALISERS:
+        if not isinstance(init, str) or init not in INITIALISERS:
             raise SpecError("init", f"unknown initialisation {init!r}",
                             f"choose one of: {', '.join(INITIALISERS)}")
         seed = spec.get("seed", 0)
