@@ -229,25 +229,37 @@ class Conv2D(ActivatedLayer):
 
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
+        self._buffers = {}
         f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
         self.params = {"W": INITIALISERS[init](rng, (f, c, k, k), c * k * k, f * k * k),
                        "b": np.zeros(f)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
         return out
 
+    def _buffer(self, name, shape):
+        """A scratch array reused between steps of the same batch size."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.zeros(shape)
+        return buf
+
     def _linear(self, x, training):
         k, s = self.spec["kernel_size"], self.spec["stride"]
         (pt, pb), (pl, pr) = self.pads
-        if pt or pb or pl or pr:
-            x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-        self.padded_shape = x.shape
-        n, (f, oh, ow) = x.shape[0], self.output_shape
-        windows = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
-        # cols: one row per output pixel, one column per (channel, ky, kx).
-        self.cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1)
+        n, (c, h, w), (f, oh, ow) = x.shape[0], self.input_shape, self.output_shape
+        if pt or pb or pl or pr:  # the border of the buffer stays zero
+            padded = self._buffer("padded", (n, c, h + pt + pb, w + pl + pr))
+            padded[:, :, pt:pt + h, pl:pl + w] = x
+            x = padded
+        # cols: one row per output pixel (n, oy, ox), one column per (channel, ky, kx).
+        cols = self._buffer("cols", (n, oh, ow, c, k, k))
+        for i in range(k):
+            for j in range(k):
+                cols[:, :, :, :, i, j] = x[:, :, i:i + s * oh:s, j:j + s * ow:s].transpose(0, 2, 3, 1)
+        self.cols = cols.reshape(n * oh * ow, c * k * k)
         z = self.cols @ self.params["W"].reshape(f, -1).T
         z += self.params["b"]
-        return z.reshape(n, oh, ow, f).transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(z.reshape(n, oh, ow, f).transpose(0, 3, 1, 2))
 
     def _linear_backward(self, delta, need_input_grad):
         f, k, s = self.spec["filters"], self.spec["kernel_size"], self.spec["stride"]
@@ -257,15 +269,13 @@ class Conv2D(ActivatedLayer):
         rows.sum(axis=0, out=self.grads["b"])
         if not need_input_grad:
             return None
-        c = self.input_shape[0]
+        c, h, w = self.input_shape
+        (pt, pb), (pl, pr) = self.pads
         dcols = (rows @ self.params["W"].reshape(f, -1)).reshape(n, oh, ow, c, k, k)
-        dcols = dcols.transpose(0, 3, 4, 5, 1, 2)  # (n, c, ky, kx, oh, ow)
-        dx = np.zeros(self.padded_shape)
+        dx = np.zeros((n, c, h + pt + pb, w + pl + pr))
         for i in range(k):
             for j in range(k):
-                dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += dcols[:, :, i, j]
-        (pt, _), (pl, _) = self.pads
-        h, w = self.input_shape[1:]
+                dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
         return dx[:, :, pt:pt + h, pl:pl + w]
 
 
@@ -285,20 +295,17 @@ class _Pool2D(Layer):
                       f"use a size of at most {min(h, w)}")
         return (c, (h - p) // s + 1, (w - p) // s + 1)
 
-    def _windows(self, x):
+    def _slices(self, x):
+        """The p*p strided views x[window position k] of shape (N, C, OH, OW)."""
         p, s = self.spec["size"], self.spec["stride"]
         _, oh, ow = self.output_shape
-        w = sliding_window_view(x, (p, p), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
-        return w.reshape(*w.shape[:4], p * p)
+        return [x[:, :, i:i + s * oh:s, j:j + s * ow:s] for i in range(p) for j in range(p)]
 
     def _scatter(self, per_position):
         """Sum per-window-position gradients (a function of position k) into dx."""
-        p, s = self.spec["size"], self.spec["stride"]
-        _, oh, ow = self.output_shape
         dx = np.zeros((self.n,) + self.input_shape)
-        for k in range(p * p):
-            i, j = divmod(k, p)
-            dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += per_position(k)
+        for k, view in enumerate(self._slices(dx)):
+            view += per_position(k)
         return dx
 
 
@@ -308,13 +315,22 @@ class MaxPool2D(_Pool2D):
     kind = "maxpool2d"
 
     def forward(self, x, training):
-        windows = self._windows(x)
         self.n = x.shape[0]
-        self.argmax = windows.argmax(axis=-1)
-        return np.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+        slices = self._slices(x)
+        out = slices[0].copy()
+        for view in slices[1:]:
+            np.maximum(out, view, out=out)
+        if training:  # which window position gives each maximum, first one on ties
+            self.chosen = [slices[0] == out]
+            taken = self.chosen[0].copy()
+            for view in slices[1:]:
+                chosen = (view == out) & ~taken
+                taken |= chosen
+                self.chosen.append(chosen)
+        return out
 
     def backward(self, grad_out, need_input_grad=True):
-        return self._scatter(lambda k: grad_out * (self.argmax == k))
+        return self._scatter(lambda k: grad_out * self.chosen[k])
 
 
 class AvgPool2D(_Pool2D):
@@ -322,7 +338,12 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, training):
         self.n = x.shape[0]
-        return self._windows(x).mean(axis=-1)
+        slices = self._slices(x)
+        out = slices[0].copy()
+        for view in slices[1:]:
+            out += view
+        out /= self.spec["size"] ** 2
+        return out
 
     def backward(self, grad_out, need_input_grad=True):
         share = grad_out / self.spec["size"] ** 2
