@@ -1,0 +1,252 @@
+"""Gradient size per layer over time: vanishing and exploding gradients made visible."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+
+from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
+from nnviz.core.snapshot import LayerProbe, Snapshot
+from nnviz.gui.views import plotstyle
+from nnviz.gui.views.history import History
+
+# (combo text, tooltip) per mode; the order is the combo's order.
+MODES = {
+    "weight": ("weight gradient", "||dC/dW||: how hard each layer's weights are pushed"),
+    "delta": ("back-propagated gradient",
+              "||dC/dz||: the error signal that reaches each layer from the output"),
+    "both": ("both side by side", "weight gradient and back-propagated gradient"),
+}
+_QUANTITIES = ("weight", "delta")                 # series order inside the history
+_TITLES = {"weight": "Weight gradient ‖∂C/∂W‖", "delta": "Back-propagated gradient ‖∂C/∂z‖"}
+_BANNER_TITLES = {"vanishing": "Vanishing gradients",
+                  "exploding": "Exploding gradients",
+                  "non_finite": "Training blew up"}   # used when a message has no heading
+_BANNER_STYLE = ("QLabel#gradientBanner {{ background: {bg}; color: #2B1700; "
+                 "border: 2px solid {border}; border-radius: 6px; padding: 8px; "
+                 "font-size: {pt:.1f}pt; }}")
+_HEALTHY_TO_HIDE = 5      # healthy snapshots in a row before the banner goes away
+
+
+class GradientView(QWidget):
+    """Per-layer ||dC/dW|| and ||dC/dz|| on log axes, current values as bars, and a
+    banner that explains a vanishing or exploding gradient in plain words."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("gradientPlot")
+        self._names: tuple[str, ...] = ()
+        self._history = History(1)
+        self._last_step: int | None = None
+        self._healthy_run = 0
+        self._scale = 1.0
+        self._bar_style: dict[str, tuple[list, list]] = {}
+        self.diagnosis: Diagnosis | None = None
+        self.curves: dict[str, list[pg.PlotDataItem]] = {q: [] for q in _QUANTITIES}
+
+        self.banner = self._make_banner()
+        self.mode_combo = self._make_mode_combo()
+        self.plots = {q: self._make_curve_plot(_TITLES[q]) for q in _QUANTITIES}
+        # no x link: both plots auto-range over the same x, and a link to a
+        # hidden plot would map the range through its zero width
+        self.bar_plot = plotstyle.make_plot("Now, per layer", "", "norm (log scale)")
+        bar_item = self.bar_plot.getPlotItem()
+        bar_item.setLogMode(y=True)   # bars are drawn in log10 units: the axis reads 10^k
+        bar_item.setMouseEnabled(x=False, y=False)
+        self.bars = {q: pg.BarGraphItem(x=[], height=[], width=0.8) for q in _QUANTITIES}
+        for bar in self.bars.values():
+            bar_item.addItem(bar)
+        self._lay_out()
+        self._apply_mode()
+        self.set_font_scale(1.0)
+
+    def _make_banner(self) -> QLabel:
+        banner = QLabel()
+        banner.setObjectName("gradientBanner")
+        banner.setWordWrap(True)
+        banner.setTextFormat(Qt.TextFormat.RichText)
+        banner.hide()
+        return banner
+
+    def _make_mode_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName("gradientModeCombo")
+        for key, (text, tip) in MODES.items():
+            combo.addItem(text, key)
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        combo.currentIndexChanged.connect(self._apply_mode)
+        return combo
+
+    @staticmethod
+    def _make_curve_plot(title: str) -> pg.PlotWidget:
+        plot = plotstyle.make_plot(title, "epoch", "norm (log scale)")
+        plot.getPlotItem().setLogMode(y=True)
+        plotstyle.add_legend(plot)
+        return plot
+
+    def _lay_out(self) -> None:
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Show:"))
+        controls.addWidget(self.mode_combo)
+        controls.addStretch(1)
+        curves_row = QHBoxLayout()
+        curves_row.addWidget(self.plots["weight"])
+        curves_row.addWidget(self.plots["delta"])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addLayout(controls)
+        layout.addLayout(curves_row, 3)
+        layout.addWidget(self.bar_plot, 2)
+
+    @property
+    def mode(self) -> str:
+        """"weight", "delta" or "both"."""
+        return self.mode_combo.currentData()
+
+    def set_mode(self, mode: str) -> None:
+        """Show the weight gradient, the back-propagated gradient, or both."""
+        self.mode_combo.setCurrentIndex(list(MODES).index(mode))
+
+    def update_snapshot(self, snap: Snapshot) -> None:
+        """Append the snapshot's gradient norms, redraw, and re-diagnose."""
+        if self._last_step is not None and snap.step < self._last_step:
+            self.clear()
+        self._last_step = snap.step
+        self._ensure_layers(snap.layers)
+        values = [p.weight_grad_norm for p in snap.layers] + [p.delta_norm for p in snap.layers]
+        self._history.append(snap.epoch_progress, values)
+        self._redraw_curves()
+        self._redraw_bars()
+        self._show_diagnosis(diagnose_gradients(snap.layers))
+
+    def clear(self) -> None:
+        """Forget the run: empty curves and bars, hide the banner."""
+        self._history.clear()
+        self._last_step = None
+        for curves in self.curves.values():
+            for curve in curves:
+                curve.setData([], [])
+        for bar in self.bars.values():
+            bar.setOpts(x=[], height=[])
+        self._healthy_run = 0
+        self.diagnosis = None
+        self.banner.hide()
+
+    def set_font_scale(self, scale: float) -> None:
+        """Scale every text of the view (projector mode)."""
+        self._scale = scale
+        plotstyle.scale_widget_font(self, scale)
+        for plot in self.plots.values():
+            plotstyle.apply_font_scale(plot, scale)
+        # room for the two-line layer names under the bars (else they are hidden)
+        plotstyle.apply_font_scale(self.bar_plot, scale, tick_lines=2)
+        self._style_banner()
+
+    # -- layers -----------------------------------------------------------
+
+    def _ensure_layers(self, probes: tuple[LayerProbe, ...]) -> None:
+        """Rebuild the per-layer items when the network's layers change."""
+        names = tuple(p.name for p in probes)
+        if names == self._names:
+            return
+        self._names = names
+        self._history = History(2 * len(names))
+        for quantity in _QUANTITIES:
+            item = self.plots[quantity].getPlotItem()
+            for curve in self.curves[quantity]:
+                item.removeItem(curve)      # also removes the legend entry
+            self.curves[quantity] = [item.plot(name=name, pen=plotstyle.pen(i, self._scale))
+                                     for i, name in enumerate(names)]
+        outlines = [plotstyle.pen(i, width=1) for i in range(len(names))]
+        self._bar_style = {
+            look: (outlines, [plotstyle.brush(i, pattern=pattern) for i in range(len(names))])
+            for look, pattern in (("solid", Qt.BrushStyle.SolidPattern),
+                                  ("hatched", Qt.BrushStyle.BDiagPattern))}
+        ticks = [(i, _short_name(name)) for i, name in enumerate(names)]
+        self.bar_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
+        self.bar_plot.setXRange(-0.6, len(names) - 0.4, padding=0)
+
+    # -- drawing ----------------------------------------------------------
+
+    def _redraw_curves(self) -> None:
+        n = len(self._names)
+        for q_index, quantity in enumerate(_QUANTITIES):
+            if not self.plots[quantity].isVisibleTo(self):
+                continue
+            for i, curve in enumerate(self.curves[quantity]):
+                curve.setData(*plotstyle.log_safe(*self._history.series(q_index * n + i)))
+
+    def _redraw_bars(self) -> None:
+        """The newest norms as bars in log10 units, from a decade below the least.
+
+        A NaN norm gets no bar (the banner says why); zero sits on the floor.
+        """
+        last = self._history.last()
+        n = len(self._names)
+        logs = {"weight": plotstyle.log10_clipped(last[:n]),
+                "delta": plotstyle.log10_clipped(last[n:])}
+        shown = _QUANTITIES if self.mode == "both" else (self.mode,)
+        known = np.concatenate([logs[q] for q in shown])
+        known = known[np.isfinite(known)]
+        base = np.floor(known.min()) - 1.0 if known.size else 0.0
+        width = 0.8 / len(shown)
+        for quantity in _QUANTITIES:
+            if quantity not in shown or n == 0:
+                self.bars[quantity].setOpts(x=[], height=[])
+        for k, quantity in enumerate(shown):
+            offset = (k - (len(shown) - 1) / 2) * width
+            pens, brushes = self._bar_style["hatched" if k else "solid"]
+            self.bars[quantity].setOpts(
+                x=np.arange(n) + offset, y0=base, width=width * 0.95,
+                height=np.nan_to_num(logs[quantity] - base, nan=0.0),
+                pens=pens, brushes=brushes)
+
+    def _apply_mode(self, *_) -> None:
+        mode = self.mode
+        self.plots["weight"].setVisible(mode in ("weight", "both"))
+        self.plots["delta"].setVisible(mode in ("delta", "both"))
+        legend = "  (solid: ‖∂C/∂W‖, hatched: ‖∂C/∂z‖)" if mode == "both" else ""
+        title = "Now, per layer" + legend
+        plotstyle.set_title(self.bar_plot, title, self._scale)
+        if self._history.appended:
+            self._redraw_curves()
+            self._redraw_bars()
+
+    # -- banner -----------------------------------------------------------
+
+    def _show_diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        """Show a diagnosis at once; hide only after a few healthy snapshots in a row."""
+        if diagnosis is None:
+            self._healthy_run += 1
+            if self._healthy_run >= _HEALTHY_TO_HIDE and self.diagnosis is not None:
+                self.diagnosis = None
+                self.banner.hide()
+            return
+        self._healthy_run = 0
+        previous = self.diagnosis
+        self.diagnosis = diagnosis
+        if previous is None or previous.kind != diagnosis.kind:
+            self._style_banner()
+        head, _, rest = diagnosis.message.partition(": ")
+        if not rest:
+            head, rest = _BANNER_TITLES[diagnosis.kind], diagnosis.message
+        text = f"<b>⚠ {html.escape(head)}:</b> {html.escape(rest)}"
+        if self.banner.text() != text:
+            self.banner.setText(text)
+        self.banner.show()
+
+    def _style_banner(self) -> None:
+        severe = self.diagnosis is not None and self.diagnosis.kind == "non_finite"
+        bg, border = ("#FFC9B0", "#D55E00") if severe else ("#FFE3A3", "#E69F00")
+        pt = plotstyle.point_size(self._scale) * 1.1
+        self.banner.setStyleSheet(_BANNER_STYLE.format(bg=bg, border=border, pt=pt))
+
+
+def _short_name(name: str) -> str:
+    """A layer name on two lines for an axis tick: "dense 2\\n(relu)"."""
+    return name.replace(" (", "\n(", 1)

@@ -1,0 +1,420 @@
+"""Loss, gradient and activation views: curves, log axes, banner, bounded history."""
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtWidgets import QCheckBox
+
+from nnviz.gui.views import ActivationView, GradientView, LossView
+from nnviz.gui.views.activation_view import N_BINS, SHRINK_AFTER, histogram_range, nice_ceil
+from nnviz.gui.views.history import History
+from nnviz.gui.views.plotstyle import LOG_CEILING, LOG_FLOOR
+
+N = 25
+
+
+def feed(view, snaps):
+    for snap in snaps:
+        view.update_snapshot(snap)
+    return view
+
+
+@pytest.fixture
+def loss_view(qtbot):
+    view = LossView()
+    qtbot.addWidget(view)
+    return view
+
+
+@pytest.fixture
+def gradient_view(qtbot):
+    view = GradientView()
+    qtbot.addWidget(view)
+    return view
+
+
+@pytest.fixture
+def activation_view(qtbot):
+    view = ActivationView()
+    qtbot.addWidget(view)
+    return view
+
+
+def xy(curve):
+    x, y = curve.getOriginalDataset()
+    return (np.array([]), np.array([])) if x is None else (x, y)
+
+
+# -- History ------------------------------------------------------------------
+
+def test_history_keeps_every_point_until_full():
+    h = History(2, capacity=8)
+    for i in range(5):
+        h.append(i * 0.5, (i, None))
+    x, y = h.series(0)
+    assert x.tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert y.tolist() == [0, 1, 2, 3, 4]
+    assert np.isnan(h.series(1)[1]).all()
+    assert h.finite_series(1)[0].size == 0
+
+
+def test_history_halves_when_full_and_keeps_the_newest_point():
+    h = History(1, capacity=8)
+    for i in range(9):
+        h.append(i, [i * 10])
+    assert h.stride == 2
+    assert h.x().tolist() == [0, 2, 4, 6, 8]
+    for i in range(9, 12):
+        h.append(i, [i * 10])
+    # committed points every 2 appends, plus the newest (11) as the tail
+    assert h.x().tolist() == [0, 2, 4, 6, 8, 10, 11]
+    assert h.series(0)[1].tolist() == [0, 20, 40, 60, 80, 100, 110]
+    assert h.last().tolist() == [110]
+
+
+def test_history_stays_bounded_and_even_after_100k_appends():
+    h = History(3, capacity=512)
+    buffers = (h._x, h._y)
+    for i in range(100_000):
+        h.append(float(i), (i, -i, None))
+    x = h.x()
+    assert h._x is buffers[0] and h._y is buffers[1]        # no reallocation
+    assert 256 <= len(x) <= 513
+    assert x[0] == 0 and x[-1] == 99_999                    # first and newest kept
+    steps = np.diff(x[:-1])
+    assert (steps == h.stride).all()                        # evenly spread
+    assert h.stride == 256
+    assert h.appended == 100_000
+
+
+def test_history_returns_copies():
+    h = History(1, capacity=4)
+    for i in range(3):
+        h.append(i, [i])
+    x, y = h.series(0)
+    x[:] = -1
+    y[:] = -1
+    assert h.series(0)[1].tolist() == [0, 1, 2]
+    for i in range(3, 10):                                  # buffers overwritten in place
+        h.append(i, [i])
+    assert y.tolist() == [-1, -1, -1]
+
+
+def test_history_clear_and_bad_arguments():
+    h = History(1, capacity=4)
+    h.append(1.0, [1.0])
+    h.clear()
+    assert len(h) == 0 and h.x().size == 0 and np.isnan(h.last()).all()
+    with pytest.raises(ValueError):
+        History(1, capacity=5)
+    with pytest.raises(ValueError):
+        History(0)
+    with pytest.raises(ValueError):
+        h.append(0.0, [1.0, 2.0])
+
+
+# -- LossView -----------------------------------------------------------------
+
+def test_loss_view_draws_one_point_per_snapshot(loss_view, make_snapshot):
+    snaps = [make_snapshot(s) for s in range(1, N + 1)]
+    feed(loss_view, snaps)
+    assert loss_view.objectName() == "lossPlot"
+    for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        assert len(xy(loss_view.curves[name])[0]) == N
+    x, y = xy(loss_view.curves["train_loss"])
+    assert x.tolist() == pytest.approx([s.epoch_progress for s in snaps])
+    assert y.tolist() == pytest.approx([s.train_loss for s in snaps])
+    assert xy(loss_view.curves["val_accuracy"])[1][-1] == pytest.approx(snaps[-1].val_accuracy)
+    assert not loss_view.accuracy_plot.isHidden()
+
+
+def test_loss_plots_follow_the_run(loss_view, make_snapshot, qtbot):
+    """Both plots auto-range over the epochs while shown (no frozen x range)."""
+    loss_view.resize(600, 500)
+    loss_view.show()
+    qtbot.waitExposed(loss_view)
+    for step in range(1, 81):
+        loss_view.update_snapshot(make_snapshot(step))
+        if step % 20 == 0:
+            loss_view.grab()
+    for plot in (loss_view.loss_plot, loss_view.accuracy_plot):
+        (x0, x1), _ = plot.getPlotItem().viewRange()
+        assert x0 <= 0.1 and 8.0 <= x1 < 9.0
+
+
+def test_loss_view_skips_missing_validation(loss_view, make_snapshot):
+    feed(loss_view, [make_snapshot(s, val_loss="auto" if s % 5 == 0 else None)
+                     for s in range(1, N + 1)])
+    assert len(xy(loss_view.curves["train_loss"])[0]) == N
+    x, _ = xy(loss_view.curves["val_loss"])
+    assert x.tolist() == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.5])
+
+
+def test_loss_view_hides_accuracy_for_regression(loss_view, make_snapshot):
+    feed(loss_view, [make_snapshot(s, classification=False) for s in range(1, N + 1)])
+    assert loss_view.accuracy_plot.isHidden()
+    assert len(xy(loss_view.curves["train_accuracy"])[0]) == 0
+    assert len(xy(loss_view.curves["val_loss"])[0]) == N
+
+
+def test_log_checkbox_switches_loss_axis(loss_view, make_snapshot):
+    feed(loss_view, [make_snapshot(s, train_loss=0.0 if s == 3 else None)
+                     for s in range(1, N + 1)])
+    check = loss_view.findChild(QCheckBox, "logScaleCheck")
+    axis = loss_view.loss_plot.getPlotItem().getAxis("left")
+    assert not axis.logMode
+    check.click()
+    assert check.isChecked() and axis.logMode
+    _, y = loss_view.curves["train_loss"].getData()          # log10 of what is drawn
+    assert np.isfinite(y).all() and y[2] == pytest.approx(np.log10(LOG_FLOOR))
+    check.setChecked(False)
+    assert not axis.logMode
+
+
+def test_loss_view_clear_and_new_run(loss_view, make_snapshot):
+    feed(loss_view, [make_snapshot(s) for s in range(1, N + 1)])
+    loss_view.clear()
+    assert all(len(xy(c)[0]) == 0 for c in loss_view.curves.values())
+    assert loss_view.accuracy_plot.isHidden()
+    feed(loss_view, [make_snapshot(s) for s in range(1, 6)])
+    feed(loss_view, [make_snapshot(s) for s in range(1, 4)])  # step went back: new run
+    assert len(xy(loss_view.curves["train_loss"])[0]) == 3
+
+
+# -- GradientView -------------------------------------------------------------
+
+def vanishing(step, make_snapshot):
+    return make_snapshot(step, 4, activation="sigmoid", saturated_fraction=0.7,
+                         delta_norms=[1e-6, 1e-4, 1e-3, 1e-2])
+
+
+def test_gradient_view_one_curve_per_layer(gradient_view, make_snapshot):
+    gradient_view.set_mode("both")
+    snaps = [make_snapshot(s, 3) for s in range(1, N + 1)]
+    feed(gradient_view, snaps)
+    assert gradient_view.objectName() == "gradientPlot"
+    for quantity, attr in (("weight", "weight_grad_norm"), ("delta", "delta_norm")):
+        curves = gradient_view.curves[quantity]
+        assert len(curves) == 3
+        for i, curve in enumerate(curves):
+            x, y = xy(curve)
+            assert len(x) == N
+            assert y.tolist() == pytest.approx([getattr(s.layers[i], attr) for s in snaps])
+    legend = gradient_view.plots["weight"].getPlotItem().legend
+    assert [label.text for _, label in legend.items] == [p.name for p in snaps[0].layers]
+
+
+def test_gradient_view_modes_show_the_right_plots(gradient_view, make_snapshot):
+    feed(gradient_view, [make_snapshot(s, 3) for s in range(1, N + 1)])
+    visible = lambda: {q for q, p in gradient_view.plots.items() if p.isVisibleTo(gradient_view)}
+    texts = [gradient_view.mode_combo.itemText(i) for i in range(gradient_view.mode_combo.count())]
+    assert texts == ["weight gradient", "back-propagated gradient", "both side by side"]
+    assert gradient_view.mode == "weight" and visible() == {"weight"}
+    gradient_view.mode_combo.setCurrentIndex(1)
+    assert gradient_view.mode == "delta" and visible() == {"delta"}
+    assert len(xy(gradient_view.curves["delta"][0])[0]) == N     # filled on switching
+    gradient_view.set_mode("both")
+    assert visible() == {"weight", "delta"}
+    assert len(gradient_view.bars["weight"].opts["x"]) == 3
+    assert len(gradient_view.bars["delta"].opts["x"]) == 3
+
+
+def test_gradient_bars_are_log10_of_current_values(gradient_view, make_snapshot):
+    snap = make_snapshot(1, 3, weight_grad_norms=[1e-5, 1e-3, 0.1], delta_norms=[1, 1, 1])
+    gradient_view.update_snapshot(snap)
+    opts = gradient_view.bars["weight"].opts
+    assert opts["y0"] == -6.0                                   # a decade below the least
+    assert np.asarray(opts["height"]) + opts["y0"] == pytest.approx([-5, -3, -1])
+    assert list(opts["x"]) == [0, 1, 2]
+    ticks = gradient_view.bar_plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [t[1] for t in ticks] == ["dense 1\n(relu)", "dense 2\n(relu)", "dense 3\n(relu)"]
+
+
+def test_gradient_view_survives_zero_and_non_finite(gradient_view, make_snapshot):
+    gradient_view.set_mode("both")
+    odd = [[0.0, 1.0, 2.0], [np.inf, 1.0, 1.0], [np.nan, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    for step, norms in enumerate(odd, 1):
+        gradient_view.update_snapshot(make_snapshot(step, 3, delta_norms=norms,
+                                                    weight_grad_norms=norms))
+    x, y = xy(gradient_view.curves["delta"][0])
+    assert len(x) == 3                                          # the NaN point is left out
+    assert y.tolist() == [LOG_FLOOR, LOG_CEILING, 1.0]
+    _, drawn = gradient_view.curves["delta"][0].getData()
+    assert np.isfinite(drawn).all()
+    gradient_view.grab()
+
+
+def test_banner_explains_vanishing_gradient(gradient_view, make_snapshot):
+    feed(gradient_view, [vanishing(s, make_snapshot) for s in range(1, 4)])
+    banner = gradient_view.banner
+    assert banner.objectName() == "gradientBanner"
+    assert banner.isVisibleTo(gradient_view)
+    assert banner.wordWrap()
+    text = banner.text()
+    assert "Vanishing gradients" in text
+    assert "10,000x less gradient" in text
+    assert "dense 1 (sigmoid)" in text and "dense 4 (sigmoid)" in text
+    assert "saturating activation" in text
+    assert gradient_view.diagnosis.kind == "vanishing"
+
+
+def test_banner_hidden_for_healthy_gradients(gradient_view, make_snapshot):
+    feed(gradient_view, [make_snapshot(s, 4) for s in range(1, N + 1)])
+    assert gradient_view.banner.isHidden()
+    assert gradient_view.diagnosis is None
+
+
+def test_banner_goes_away_after_a_few_healthy_snapshots(gradient_view, make_snapshot):
+    feed(gradient_view, [vanishing(s, make_snapshot) for s in range(1, 4)])
+    feed(gradient_view, [make_snapshot(s, 4) for s in range(4, 7)])
+    assert gradient_view.banner.isVisibleTo(gradient_view)      # no flicker
+    feed(gradient_view, [make_snapshot(s, 4) for s in range(7, 10)])
+    assert gradient_view.banner.isHidden()
+    feed(gradient_view, [vanishing(s, make_snapshot) for s in range(10, 11)])
+    gradient_view.clear()
+    assert gradient_view.banner.isHidden()
+
+
+def test_banner_for_blown_up_training(gradient_view, make_snapshot):
+    gradient_view.update_snapshot(make_snapshot(1, 3, delta_norms=[np.nan, 1.0, 1.0]))
+    assert gradient_view.diagnosis.kind == "non_finite"
+    assert "learning rate too large" in gradient_view.banner.text()
+    assert "#D55E00" in gradient_view.banner.styleSheet()
+
+
+def test_gradient_view_rebuilds_when_layers_change(gradient_view, make_snapshot):
+    feed(gradient_view, [make_snapshot(s, 3) for s in range(1, 6)])
+    feed(gradient_view, [make_snapshot(s, 5) for s in range(6, 9)])
+    curves = gradient_view.curves["weight"]
+    assert len(curves) == 5
+    assert all(len(xy(c)[0]) == 3 for c in curves)
+    item = gradient_view.plots["weight"].getPlotItem()
+    assert len(item.legend.items) == 5
+    assert len(item.listDataItems()) == 5
+
+
+# -- ActivationView -----------------------------------------------------------
+
+def test_activation_view_histograms_and_fractions(activation_view, make_snapshot):
+    acts = ["sigmoid", "sigmoid", "relu", "softmax"]
+    snaps = [make_snapshot(s, 4, activations=acts, saturated_fraction=0.01 * s,
+                           dead_fraction=0.02 * s) for s in range(1, N + 1)]
+    feed(activation_view, snaps)
+    assert activation_view.objectName() == "activationPlot"
+    assert len(activation_view.hist_curves) == 4
+    assert set(activation_view.hist_plots) == {"sigmoid", "relu", "softmax"}
+    for i, curve in enumerate(activation_view.hist_curves):
+        edges, percent = xy(curve)
+        assert len(edges) == N_BINS + 1 and len(percent) == N_BINS
+        assert percent.sum() == pytest.approx(100.0, abs=1.0)   # relu may drop a tail value
+    expected, _ = np.histogram(snaps[-1].layers[0].act_sample, bins=N_BINS, range=(0, 1))
+    assert xy(activation_view.hist_curves[0])[1] == pytest.approx(
+        100 * expected / expected.sum())
+    assert sorted(activation_view.saturated_curves) == [0, 1]
+    assert sorted(activation_view.dead_curves) == [2]
+    x, y = xy(activation_view.saturated_curves[1])
+    assert len(x) == N and y.tolist() == pytest.approx([0.01 * s for s in range(1, N + 1)])
+    assert xy(activation_view.dead_curves[2])[1][-1] == pytest.approx(0.02 * N)
+
+
+def test_histogram_edges_stay_fixed(activation_view, make_snapshot):
+    acts = ["tanh", "relu"]
+    activation_view.update_snapshot(make_snapshot(1, 2, activations=acts))
+    tanh_edges = xy(activation_view.hist_curves[0])[0]
+    relu_edges = xy(activation_view.hist_curves[1])[0]
+    assert tanh_edges[0] == -1.0 and tanh_edges[-1] == 1.0
+    assert relu_edges[0] == 0.0
+    for s in range(2, 30):
+        activation_view.update_snapshot(make_snapshot(s, 2, activations=acts))
+    assert np.array_equal(xy(activation_view.hist_curves[0])[0], tanh_edges)
+    assert xy(activation_view.hist_curves[1])[0][-1] >= relu_edges[-1]   # grows, never shrinks
+
+
+def test_histogram_range_recovers_from_an_early_blow_up(activation_view, make_snapshot):
+    def relu_snapshot(step, scale):
+        snap = make_snapshot(step, 2, activations=["relu", "softmax"])
+        layer = replace(snap.layers[0], act_sample=snap.layers[0].act_sample * scale)
+        return replace(snap, layers=(layer, snap.layers[1]))
+
+    activation_view.update_snapshot(relu_snapshot(1, 1e4))
+    assert xy(activation_view.hist_curves[0])[0][-1] >= 1e4
+    for step in range(2, SHRINK_AFTER + 1):                 # not yet: bins stay put
+        activation_view.update_snapshot(relu_snapshot(step, 1.0))
+    assert xy(activation_view.hist_curves[0])[0][-1] >= 1e4
+    activation_view.update_snapshot(relu_snapshot(SHRINK_AFTER + 1, 1.0))
+    edges, percent = xy(activation_view.hist_curves[0])
+    assert edges[-1] <= 10 and percent.sum() > 95
+
+
+def test_histogram_range_rules():
+    rng = np.random.default_rng(0)
+    assert histogram_range("sigmoid", rng.normal(size=50)) == (0.0, 1.0)
+    assert histogram_range("tanh", np.array([])) == (-1.0, 1.0)
+    lo, hi = histogram_range("relu", np.maximum(rng.normal(0, 1, 2000), 0))
+    assert lo == 0.0 and hi == 3.0                       # 99.5th percentile ~2.6
+    assert histogram_range("relu", np.zeros(10)) == (0.0, 1.0)       # all dead
+    assert histogram_range("relu", np.full(10, 0.1), current=(0.0, 4.0)) == (0.0, 4.0)
+    assert histogram_range("elu", np.array([-0.7, 0.0, 2.5])) == (-0.8, 3.0)
+    assert [nice_ceil(v) for v in (0.0, 0.07, 1.0, 2.6, 7.0, 9.5)] == \
+        [0.0, 0.08, 1.0, 3.0, 8.0, 10.0]
+
+
+def test_activation_view_clear(activation_view, make_snapshot):
+    feed(activation_view, [make_snapshot(s, 3, activation="tanh") for s in range(1, 6)])
+    activation_view.clear()
+    curves = [*activation_view.hist_curves, *activation_view.saturated_curves.values()]
+    assert all(len(xy(c)[0]) == 0 for c in curves)
+    activation_view.update_snapshot(make_snapshot(1, 3, activation="tanh"))
+    assert len(xy(activation_view.saturated_curves[0])[0]) == 1
+
+
+# -- all views ----------------------------------------------------------------
+
+@pytest.mark.parametrize("cls", [LossView, GradientView, ActivationView])
+def test_font_scale_grows_tick_fonts(cls, qtbot, make_snapshot):
+    view = cls()
+    qtbot.addWidget(view)
+    view.update_snapshot(make_snapshot(1, 3))
+    plot = view.findChildren(pg.GraphicsView)[0]
+    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot.ci.getItem(0, 0)
+    before = item.getAxis("bottom").style["tickFont"].pointSizeF()
+    widget_font = view.font().pointSizeF()
+    view.set_font_scale(2.0)
+    after = item.getAxis("bottom").style["tickFont"].pointSizeF()
+    assert after == pytest.approx(2 * before)
+    assert view.font().pointSizeF() == pytest.approx(2 * widget_font)
+    assert item.getAxis("bottom").minimumHeight() > 60    # room for the bigger text
+
+
+def test_soak_redraws_all_views(qtbot, make_snapshot):
+    """Thousands of updates and repaints: the regression test for PySide6 6.12's
+    none_dealloc abort, and a check that nothing grows while running."""
+    views = [LossView(), GradientView(), ActivationView()]
+    views[1].set_mode("both")
+    for view in views:
+        qtbot.addWidget(view)
+        view.resize(640, 480)
+        view.show()
+    qtbot.waitExposed(views[-1])
+    acts = ["tanh", "relu", "sigmoid", "softmax"]
+    start = time.perf_counter()
+    repaints = 0
+    for step in range(1, 3001):
+        snap = make_snapshot(step, 4, activations=acts, sample_size=128,
+                             val_loss="auto" if step % 10 == 0 else None)
+        for view in views:
+            view.update_snapshot(snap)
+        views[step % 3].repaint()
+        repaints += 1
+        if step % 150 == 0:
+            for view in views:
+                assert not view.grab().isNull()
+                repaints += 1
+    assert repaints >= 3000
+    assert len(xy(views[0].curves["train_loss"])[0]) <= 2049
+    assert len(xy(views[1].curves["delta"][3])[0]) <= 2049
+    assert xy(views[0].curves["train_loss"])[0][-1] == pytest.approx(300.0)
+    print(f"soak: {repaints} repaints in {time.perf_counter() - start:.1f} s")
