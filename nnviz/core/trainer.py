@@ -61,6 +61,9 @@ class Trainer:
         self.finished = False
         self.stop_reason = ""
         self._stop = threading.Event()
+        self._control = threading.Condition()
+        self._paused = False
+        self._steps_allowed = 0  # single steps granted while paused
         self._weights_before = None
         self._grad_scale = 1.0
         self._reset_running()
@@ -68,8 +71,40 @@ class Trainer:
 
     # ------------------------------------------------------------------ control
     def request_stop(self) -> None:
-        """Ask the loop to stop before its next step (thread-safe)."""
+        """Ask the loop to stop before its next step (thread-safe; wakes a paused loop)."""
         self._stop.set()
+        with self._control:
+            self._control.notify_all()
+
+    def request_pause(self) -> None:
+        """Make ``run()`` wait before its next step until resume, step or stop (thread-safe)."""
+        with self._control:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._control:
+            self._paused = False
+            self._control.notify_all()
+
+    def request_step(self) -> None:
+        """While paused: let exactly one more step through; its snapshot is yielded."""
+        with self._control:
+            self._steps_allowed += 1
+            self._control.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def _wait_while_paused(self) -> bool:
+        """Block while paused; True when the next step is a granted single step."""
+        with self._control:
+            while self._paused and not self._steps_allowed and not self._stop.is_set():
+                self._control.wait()
+            if self._paused and self._steps_allowed and not self._stop.is_set():
+                self._steps_allowed -= 1
+                return True
+            return False
 
     def set_hyperparameters(self, *, eta: float | None = None, l2: float | None = None,
                             clip_norm=...) -> None:
@@ -93,8 +128,12 @@ class Trainer:
         if self.finished:
             return
         end = self.total_steps if max_steps is None else min(self.total_steps, self.step_count + max_steps)
-        last_time = -math.inf
+        last_time, shown = -math.inf, self.step_count
         while True:
+            if self._paused and shown != self.step_count:
+                shown = self.step_count  # show where the pause caught the run
+                yield self.snapshot()
+            single = self._paused and self._wait_while_paused()
             if self._stop.is_set():
                 self._finish("stopped")
                 break
@@ -102,7 +141,7 @@ class Trainer:
                 return
             now = time.perf_counter()
             next_step = self.step_count + 1
-            due = (next_step == 1 or next_step == end
+            due = (single or next_step == 1 or next_step == end
                    or (self.snapshot_every is not None and next_step % self.snapshot_every == 0)
                    or (self.snapshot_interval is not None and now - last_time >= self.snapshot_interval))
             try:
@@ -115,7 +154,7 @@ class Trainer:
                 self._finish("finished")
                 break
             if due:
-                last_time = now
+                last_time, shown = now, self.step_count
                 yield self.snapshot()
         yield self.snapshot(done=True)
 

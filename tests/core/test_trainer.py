@@ -143,3 +143,38 @@ def test_regression_has_no_accuracy():
         "training": {"epochs": 1}})
     snap = list(Trainer(exp).run())[-1]
     assert snap.train_accuracy is None and snap.val_accuracy is None and math.isfinite(snap.val_loss)
+
+
+def test_pause_resume_and_single_steps_from_another_thread():
+    trainer = Trainer(experiment(epochs=10_000), snapshot_every=10 ** 6)
+    seen, lock = [], threading.Lock()
+
+    def consume():
+        for snap in trainer.run():
+            with lock:
+                seen.append(snap.step)
+
+    thread = threading.Thread(target=consume)
+    trainer.request_pause()
+    thread.start()
+    thread.join(timeout=0.3)
+    assert thread.is_alive() and trainer.step_count == 0  # paused before the first step
+    for expected in (1, 2, 3):
+        trainer.request_step()
+        for _ in range(500):
+            with lock:
+                if seen and seen[-1] == expected:
+                    break
+            threading.Event().wait(0.005)
+        assert seen[-1] == expected and trainer.step_count == expected
+    trainer.resume()
+    threading.Event().wait(0.2)
+    assert trainer.step_count > 10
+    trainer.request_pause()
+    threading.Event().wait(0.2)
+    paused_at = trainer.step_count
+    threading.Event().wait(0.2)
+    assert trainer.step_count == paused_at and seen[-1] == paused_at  # the pause shows its state
+    trainer.request_stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and trainer.stop_reason == "stopped"
