@@ -1,0 +1,328 @@
+"""Does the window stay responsive while the network trains at full speed?
+
+Trains the digits MLP (64-100-30-10, ReLU, Adam, batch 32) while a window of
+real views (loss, gradients, activations, output, network; plain pyqtgraph
+curves where a view is missing) redraws on every snapshot, and measures on
+the GUI thread:
+
+* event-loop lag: a 5 ms timer records how late it fires (p50, p95, max);
+* frames per second: paints of the loss plot;
+* throughput: samples/s against a headless run of the same experiment
+  (a plain loop over ``Trainer(...).run()`` in a process of its own).
+
+Designs compared (``TrainingSession(mode=...)``, views fed by a ``ViewPacer``
+one view per event-loop turn, or all at once from the snapshot signal):
+
+* process         numeric work in a spawned child process, relayed; paced views
+                  (the default design);
+* process-direct  the same, every view updated at once (one big repaint per frame);
+* thread          a worker thread that, after each snapshot, waits until the
+                  GUI has painted it (``frame_painted``, 0.1 s timeout); paced views;
+* thread-naive    a worker thread that trains flat out; views updated at once.
+
+Targets: lag p95 <= 20 ms and max <= 100 ms, >= 15 frames/s, >= 75 % of
+headless throughput.  Run offscreen::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_responsiveness.py
+    ... --designs process thread --epochs 300 --repeat 2
+
+Figures vary with machine load: run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import statistics
+import time
+
+DESIGNS = {  # name: (session mode, feeding of the views)
+    "process": ("process", "paced"), "process-direct": ("process", "direct"),
+    "thread": ("thread", "paced"), "thread-naive": ("thread", "naive")}
+LAG_INTERVAL_MS = 5
+TARGETS = {"lag_p95": 20.0, "lag_max": 100.0, "fps": 15.0, "ratio": 0.75}
+
+
+def experiment_dict(epochs: int) -> dict:
+    """The benchmark experiment: the digits MLP of the lecture."""
+    dense = lambda units, act: {"type": "dense", "units": units, "activation": act}  # noqa: E731
+    return {
+        "dataset": {"name": "digits", "val_fraction": 0.2, "seed": 0},
+        "model": {"input_shape": [64],
+                  "layers": [dense(100, "relu"), dense(30, "relu"), dense(10, "softmax")],
+                  "cost": "cross_entropy", "init": "he", "seed": 0},
+        "training": {"optimizer": {"name": "adam", "eta": 0.001}, "epochs": epochs,
+                     "batch_size": 32, "l2": 0.0, "clip_norm": None},
+    }
+
+
+def make_experiment(epochs: int):
+    from nnviz.core.experiment import Experiment
+    return Experiment.from_dict(experiment_dict(epochs))
+
+
+def throughput(points: list[tuple[float, int]]) -> float:
+    """Samples/s between the first and the last (time, samples_seen) point."""
+    (t0, n0), (t1, n1) = points[0], points[-1]
+    return (n1 - n0) / (t1 - t0) if t1 > t0 else float("nan")
+
+
+# ---------------------------------------------------------------- headless
+
+
+def _headless_child(epochs: int, conn) -> None:
+    from nnviz.core.trainer import Trainer
+    trainer = Trainer(make_experiment(epochs))
+    points = [(time.perf_counter(), snap.samples_seen) for snap in trainer.run()]
+    conn.send((throughput(points), trainer.step_count))
+    conn.close()
+
+
+def measure_headless(epochs: int) -> dict:
+    """Samples/s of a plain Trainer.run() loop in a spawned process (no Qt loaded)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_headless_child, args=(epochs, sender))
+    process.start()
+    sender.close()
+    samples_per_s, steps = receiver.recv()
+    process.join()
+    return {"design": "headless", "samples_per_s": samples_per_s, "steps": steps}
+
+
+# ---------------------------------------------------------------- GUI
+
+
+def _build_window(plain: bool):
+    """A window of real views (plain: simple curves only) and how to feed them."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGridLayout, QWidget
+
+    snapshot_views, data_views = [], {}
+    try:
+        if plain:
+            raise ImportError("plain curves asked for")
+        from nnviz.gui.views import ActivationView, GradientView, LossView
+        snapshot_views = [LossView(), GradientView(), ActivationView()]
+    except ImportError:
+        snapshot_views = [_CurvesView(pg, name) for name in ("loss", "gradients", "activations")]
+    for name, module, cls in (("output", "output_view", "OutputView"),
+                              ("network", "network_view", "NetworkView")):
+        if plain:
+            break
+        try:
+            data_views[name] = getattr(__import__(f"nnviz.gui.views.{module}",
+                                                  fromlist=[cls]), cls)()
+        except (ImportError, AttributeError):
+            pass
+    window = QWidget()
+    grid = QGridLayout(window)
+    for i, view in enumerate(snapshot_views + list(data_views.values())):
+        grid.addWidget(view, i // 3, i % 3)
+    window.resize(1280, 800)
+    return window, snapshot_views, data_views
+
+
+class _CurvesView:
+    """Stand-in view: a PlotWidget with one curve per probe, redrawn per snapshot."""
+
+    def __new__(cls, pg, name):
+        plot = pg.PlotWidget(title=name)
+        curves, xs, ys = [], [], []
+
+        def update_snapshot(snap):
+            xs.append(snap.epoch_progress)
+            values = [snap.train_loss] + [p.weight_grad_norm for p in snap.layers]
+            ys.append(values)
+            while len(curves) < len(values):
+                curves.append(plot.plot(pen=len(curves)))
+            for i, curve in enumerate(curves):
+                curve.setData(xs[-2000:], [row[i] for row in ys[-2000:]])
+
+        plot.update_snapshot = update_snapshot
+        return plot
+
+
+def _connect_views(session, feeding: str, snapshot_views, data_views) -> None:
+    """Paced: one view per event-loop turn; direct/naive: all views per snapshot."""
+    if feeding == "paced":
+        from nnviz.gui.session import ViewPacer
+        pacer = ViewPacer(session)
+        for view in snapshot_views:
+            pacer.add_snapshot_view(view)
+        for name, view in data_views.items():
+            pacer.add_data_view(name, view)
+        return
+    for view in snapshot_views:
+        session.snapshot.connect(view.update_snapshot)
+    for name, view in data_views.items():
+        session.viewData.connect(lambda n, data, name=name, view=view:
+                                 view.update_data(data) if n == name else None)
+    if feeding == "direct":
+        session.watch_paints(*snapshot_views)
+
+
+def _frame_counter(view):
+    """Times at which ``view`` painted new data (an update followed by a paint of
+    its first plot); installed before the view is connected."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    area = view if isinstance(view, QAbstractScrollArea) else \
+        view.findChildren(QAbstractScrollArea)[0]
+    frames: list[float] = []
+    dirty = [False]
+    update = view.update_snapshot
+
+    def counted_update(snap):
+        dirty[0] = True
+        update(snap)
+
+    class Counter(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint and dirty[0]:
+                dirty[0] = False
+                frames.append(time.perf_counter())
+            return False
+
+    view.update_snapshot = counted_update
+    counter = Counter(view)
+    area.viewport().installEventFilter(counter)
+    return frames, counter
+
+
+def measure_gui(design: str, epochs: int, timeout_s: float, plain: bool = False,
+                max_fps: float | None = None) -> dict:
+    """Train with the window open; lag, frame rate and throughput seen by the GUI."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from nnviz.gui.session import TrainingSession
+
+    app = QApplication.instance() or QApplication([])
+    window, snapshot_views, data_views = _build_window(plain)
+    window.show()
+    mode, feeding = DESIGNS[design]
+    options = {} if max_fps is None else {"max_fps": max_fps}
+    session = TrainingSession(make_experiment(epochs), mode=mode, **options)
+    points: list[tuple[float, int]] = []
+    cpu: list[float] = []            # this (GUI) process's CPU seconds, all threads
+
+    def on_snapshot(snap):
+        points.append((time.perf_counter(), snap.samples_seen))
+        cpu.append(time.process_time())
+
+    session.snapshot.connect(on_snapshot)
+    frames, _counter = _frame_counter(snapshot_views[0])
+    _connect_views(session, feeding, snapshot_views, data_views)
+    session.set_visible_views(set(data_views))
+
+    fired: list[float] = []
+    lag_timer = QTimer()
+    lag_timer.setTimerType(Qt.TimerType.PreciseTimer)
+    lag_timer.timeout.connect(lambda: fired.append(time.perf_counter()))
+    loop = QEventLoop()
+    session.stateChanged.connect(lambda s: loop.quit() if s not in ("running", "paused") else None)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    lag_timer.start(LAG_INTERVAL_MS)
+    session.start()
+    loop.exec()
+    lag_timer.stop()
+    state = session.state
+    session.shutdown()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+    if len(points) < 2:
+        raise RuntimeError(f"{design}: no training seen (state {state}: {session.last_message})")
+    start, end = points[0][0], points[-1][0]
+    window_fired = [t for t in fired if start <= t <= end]
+    lags = [max(0.0, (b - a) * 1000 - LAG_INTERVAL_MS)
+            for a, b in zip(window_fired, window_fired[1:])]
+    n_frames = sum(1 for t in frames if start <= t <= end)
+    return {"design": design, "state": state, "samples_per_s": throughput(points),
+            "lag_p50": _percentile(lags, 50), "lag_p95": _percentile(lags, 95),
+            "lag_max": max(lags, default=float("nan")), "fps": n_frames / (end - start),
+            "gui_cpu": (cpu[-1] - cpu[0]) / (end - start),
+            "snapshots_per_s": (len(points) - 1) / (end - start), "seconds": end - start}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(math.ceil(q / 100 * len(ordered))) - 1)]
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(rows: list[dict], epochs: int) -> str:
+    lines = [f"digits MLP 64-100-30-10, adam, batch 32, {epochs} epochs "
+             f"({rows[0]['steps']} steps); median of {rows[0]['runs']} run(s)",
+             "",
+             f"{'design':<13} {'samples/s':>10} {'headless':>10} {'ratio':>6} {'lag p50':>8} "
+             f"{'p95':>7} {'max':>7} {'frames/s':>9} {'snaps/s':>8} {'GUI CPU':>8}  targets",
+             "-" * 101]
+    for row in rows:
+        ok = (row["lag_p95"] <= TARGETS["lag_p95"] and row["lag_max"] <= TARGETS["lag_max"]
+              and row["fps"] >= TARGETS["fps"] and row["ratio"] >= TARGETS["ratio"])
+        lines.append(
+            f"{row['design']:<13} {row['samples_per_s']:>10,.0f} {row['headless']:>10,.0f} "
+            f"{row['ratio']:>6.0%} {row['lag_p50']:>6.1f}ms {row['lag_p95']:>5.1f}ms "
+            f"{row['lag_max']:>5.0f}ms {row['fps']:>9.1f} {row['snapshots_per_s']:>8.1f} "
+            f"{row['gui_cpu']:>8.0%}  "
+            f"{'met' if ok else 'MISSED'}")
+    lines.append("targets: lag p95 <= 20 ms, max <= 100 ms, >= 15 frames/s, "
+                 ">= 75 % of headless samples/s (headless measured just before each run)")
+    return "\n".join(lines)
+
+
+def measure_pair(design: str, args) -> dict:
+    """A headless run, then the same experiment with the window: their ratio is
+    robust against the machine getting busier or quieter between designs."""
+    headless = measure_headless(args.epochs)
+    row = measure_gui(design, args.epochs, args.timeout, args.plain, args.fps)
+    row["headless"] = headless["samples_per_s"]
+    row["steps"] = headless["steps"]
+    row["ratio"] = row["samples_per_s"] / headless["samples_per_s"]
+    return row
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--designs", nargs="+", choices=list(DESIGNS),
+                        default=list(DESIGNS))
+    parser.add_argument("--epochs", type=int, default=300,
+                        help="epochs of 45 steps each (default 300: 13500 steps)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per design (median kept)")
+    parser.add_argument("--plain", action="store_true",
+                        help="three plain pyqtgraph curve plots instead of the real views "
+                             "(separates the session's cost from the views' paint cost)")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="the session's max_fps (default: TrainingSession's)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run at most")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    runs: dict[str, list[dict]] = {design: [] for design in args.designs}
+    for _ in range(args.repeat):          # interleaved, so load drifts hit every design
+        for design in args.designs:
+            runs[design].append(measure_pair(design, args))
+    rows = [_median_run(design_runs) for design_runs in runs.values()]
+    print(report(rows, args.epochs))
+    return 0
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Each figure's median over the runs (one run: that run)."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, float)]
+    return {**runs[0], "runs": len(runs),
+            **{k: statistics.median(r[k] for r in runs) for k in keys}}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

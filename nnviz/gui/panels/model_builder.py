@@ -1,0 +1,582 @@
+"""The model builder: the layer stack as an editable list.
+
+Each row edits one layer (type, parameters, activation) and shows the layer's
+output shape and parameter count; an invalid stack is marked at the offending
+row with the engine's message.  The rows hold plain spec dicts: the engine
+(``Network.from_spec``) stays the only judge of what is valid.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
+                               QStyle, QVBoxLayout, QWidget)
+
+from nnviz.core.activations import ACTIVATION_OPTIONS, ACTIVATIONS
+from nnviz.core.layers import LAYERS
+from nnviz.gui import theme
+from nnviz.gui.panels import widgets
+from nnviz.gui.panels.validation import IMAGE_KINDS, Check, LayerInfo
+
+ACTIVATED = ("dense", "conv2d", "activation")
+DEFAULT_SPECS = {
+    "dense": {"units": 16, "activation": "relu"},
+    "conv2d": {"filters": 8, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    "maxpool2d": {"size": 2, "stride": 2},
+    "avgpool2d": {"size": 2, "stride": 2},
+    "flatten": {},
+    "dropout": {"rate": 0.2},
+    "batchnorm": {"momentum": 0.1, "eps": 1e-5},
+    "activation": {"activation": "relu"},
+}
+# key -> (label, editor kind, low, high, tooltip); the kind "padding" is a combo
+_POOL = (("size", "size", "int", 1, 64, "side of the pooling window"),
+         ("stride", "stride", "int", 1, 64, "step between windows"))
+FIELDS = {
+    "dense": (("units", "units", "int", 1, 100_000, "number of neurons"),),
+    "conv2d": (("filters", "filters", "int", 1, 4096, "number of kernels = output channels"),
+               ("kernel_size", "kernel", "int", 1, 64, "kernel side in pixels"),
+               ("stride", "stride", "int", 1, 64, "step between kernel positions"),
+               ("padding", "padding", "padding", 0, 0,
+                'border added around the input: "same" keeps the size, "valid" adds none')),
+    "maxpool2d": _POOL,
+    "avgpool2d": _POOL,
+    "dropout": (("rate", "rate", "float", 0.0, 0.999, "fraction of units dropped while training"),),
+    "batchnorm": (("momentum", "momentum", "float", 0.0, 1.0, "weight of a new batch in the "
+                   "running mean and variance used at evaluation"),
+                  ("eps", "eps", "log", 1e-12, 0.999, "added to the variance before the square root")),
+    "flatten": (),
+    "activation": (),
+}
+TYPE_TIPS = {
+    "dense": "fully connected: every input to every neuron",
+    "conv2d": "2-D convolution: small kernels slid over the image",
+    "maxpool2d": "keeps the largest value of each window",
+    "avgpool2d": "averages each window",
+    "flatten": "turns an image (C, H, W) into a flat vector",
+    "dropout": "randomly zeroes units while training (regularisation)",
+    "batchnorm": "normalises each feature over the mini-batch",
+    "activation": "a standalone activation function",
+}
+PADDINGS = ("same", "valid", "1", "2", "3")
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(d) for d in shape) if shape else "?"
+
+
+def count_text(n: int | None) -> str:
+    return "? params" if n is None else f"{n:,} param{'s' if n != 1 else ''}"
+
+
+class LayerRow(QFrame):
+    """One layer: type, activation, parameters, output shape, parameter count, error."""
+
+    edited = Signal(object)      # the row
+    activated = Signal(object)   # the row was clicked or one of its editors got focus
+
+    def __init__(self, index: int, spec: dict, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("layerRow")
+        self.index = index
+        self.error_message: str | None = None
+        self.selected = False
+        self.editors: dict[str, QWidget] = {}
+        self._spec = dict(spec)
+        self._memory: dict[str, dict] = {}     # type -> last spec, to switch back unchanged
+
+        self.number = QLabel()
+        self.number.setObjectName("layerNumber")
+        self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.number.setMinimumWidth(self.fontMetrics().horizontalAdvance("00"))
+        self.type_combo = QComboBox()
+        self.type_combo.setObjectName("layerTypeCombo")
+        for kind in LAYERS:
+            self.type_combo.addItem(kind, kind)
+            self.type_combo.setItemData(self.type_combo.count() - 1, TYPE_TIPS.get(kind, ""),
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.type_combo.setToolTip("layer type")
+        self.activation_combo = QComboBox()
+        self.activation_combo.setObjectName("layerActivationCombo")
+        self.activation_combo.addItems(list(ACTIVATIONS))
+        self.activation_combo.setToolTip("activation function a = f(z)")
+        self.alpha_spin = widgets.float_spin(0.0, 100.0, 0.01, 0.01,
+                                             tooltip="alpha: slope (leaky ReLU) or scale (ELU) "
+                                             "for negative inputs", name="alphaSpin")
+        self.info = QLabel()
+        self.info.setObjectName("layerInfo")
+        self.info.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.info.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.params_grid = QGridLayout()         # two (caption, editor) pairs per line
+        self.params_grid.setContentsMargins(0, 0, 0, 0)
+        self.params_grid.setHorizontalSpacing(6)
+        self.error = widgets.error_label("layerError")
+
+        top = QHBoxLayout()
+        top.addWidget(self.type_combo)
+        top.addWidget(self.activation_combo)
+        top.addWidget(self.alpha_spin)
+        top.addStretch(1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 4, 6, 4)
+        grid.setVerticalSpacing(3)
+        grid.addWidget(self.number, 0, 0, 3, 1)
+        grid.addLayout(top, 0, 1)
+        grid.addLayout(self.params_grid, 1, 1, 1, 2)
+        grid.addWidget(self.info, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.error, 2, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+
+        for widget in (self.type_combo, self.activation_combo, self.alpha_spin):
+            widget.installEventFilter(self)
+        for combo in (self.type_combo, self.activation_combo):   # follow the font size
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.type_combo.currentIndexChanged.connect(self._type_changed)
+        self.activation_combo.currentIndexChanged.connect(self._activation_changed)
+        self.alpha_spin.valueChanged.connect(self._value_changed)
+        self.set_index(index)
+        self._load(self._spec)
+        self._restyle()
+
+    # ------------------------------------------------------------------ spec
+    @property
+    def kind(self) -> str:
+        return self._spec.get("type", "dense")
+
+    def spec(self) -> dict:
+        """The layer's spec dict, from the editors."""
+        spec = {"type": self.kind}
+        for key, editor in self.editors.items():
+            spec[key] = _editor_value(editor)
+        if self.kind in ACTIVATED:
+            spec["activation"] = self.activation_combo.currentText()
+            if spec["activation"] in ACTIVATION_OPTIONS:
+                spec["alpha"] = self.alpha_spin.value()
+        return spec
+
+    def _load(self, spec: dict) -> None:
+        """Show ``spec``: rebuild the parameter editors for its type."""
+        kind = spec.get("type", "dense")
+        self._spec = {"type": kind, **{k: v for k, v in spec.items() if k != "type"}}
+        for widget in (self.type_combo, self.activation_combo, self.alpha_spin):
+            widget.blockSignals(True)
+        index = self.type_combo.findData(kind)
+        self.type_combo.setCurrentIndex(max(index, 0))
+        activation = spec.get("activation", "identity")
+        self.activation_combo.setCurrentText(activation if activation in ACTIVATIONS else "identity")
+        defaults = ACTIVATION_OPTIONS.get(activation, {})
+        self.alpha_spin.setValue(float(spec.get("alpha", defaults.get("alpha", 0.01))))
+        for widget in (self.type_combo, self.activation_combo, self.alpha_spin):
+            widget.blockSignals(False)
+        self.activation_combo.setVisible(kind in ACTIVATED)
+        self.alpha_spin.setVisible(kind in ACTIVATED and activation in ACTIVATION_OPTIONS)
+        self._build_editors(kind, spec)
+
+    def _build_editors(self, kind: str, spec: dict) -> None:
+        while self.params_grid.count():
+            item = self.params_grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+                item.widget().deleteLater()
+        self.editors = {}
+        defaults = DEFAULT_SPECS.get(kind, {})
+        for i, (key, label, editor_kind, lo, hi, tip) in enumerate(FIELDS.get(kind, ())):
+            value = spec.get(key, defaults.get(key))
+            editor = _make_editor(editor_kind, lo, hi, value, tip)
+            editor.setObjectName(f"{key}Edit")
+            editor.installEventFilter(self)
+            _connect(editor, self._value_changed)
+            caption = QLabel(label)
+            caption.setToolTip(tip)
+            row, column = divmod(i, 2)
+            self.params_grid.addWidget(caption, row, 2 * column)
+            self.params_grid.addWidget(editor, row, 2 * column + 1)
+            self.editors[key] = editor
+        if not self.editors and kind != "activation":
+            note = QLabel("no parameters")
+            note.setEnabled(False)
+            self.params_grid.addWidget(note, 0, 0, 1, 4)
+        self.params_grid.setColumnStretch(4, 1)       # editors keep their natural width
+
+    def _type_changed(self) -> None:
+        kind = self.type_combo.currentData()
+        self._memory[self.kind] = self.spec()
+        spec = self._memory.get(kind) or {"type": kind, **DEFAULT_SPECS[kind]}
+        old_activation = self.activation_combo.currentText()
+        if kind in ACTIVATED and self.kind in ACTIVATED and old_activation != "softmax":
+            spec["activation"] = old_activation
+            if old_activation in ACTIVATION_OPTIONS:
+                spec["alpha"] = self.alpha_spin.value()
+        self._load(spec)
+        self.edited.emit(self)
+
+    def _activation_changed(self) -> None:
+        activation = self.activation_combo.currentText()
+        if activation in ACTIVATION_OPTIONS:
+            self.alpha_spin.blockSignals(True)
+            self.alpha_spin.setValue(ACTIVATION_OPTIONS[activation]["alpha"])
+            self.alpha_spin.blockSignals(False)
+        self.alpha_spin.setVisible(activation in ACTIVATION_OPTIONS)
+        self.edited.emit(self)
+
+    def _value_changed(self, *_) -> None:
+        self.edited.emit(self)
+
+    # ------------------------------------------------------------------ display
+    def set_index(self, index: int) -> None:
+        self.index = index
+        self.number.setText(str(index))
+        self.number.setToolTip(f"layers[{index}]")
+
+    def set_info(self, info: LayerInfo) -> None:
+        if info.output_shape is None:
+            self.info.setText("→ ?")
+        else:
+            self.info.setText(f"→ {shape_text(info.output_shape)}\n{count_text(info.param_count)}")
+        self.info.setToolTip("output shape per sample and number of trainable parameters")
+
+    def set_error(self, key: str | None, message: str | None) -> None:
+        """Mark the row (and the editor of ``key``) with ``message``; None clears."""
+        self.error_message = message
+        widgets.show_error(self.error, message)
+        targets = dict(self.editors, type=self.type_combo, activation=self.activation_combo,
+                       alpha=self.alpha_spin)
+        if key == "cost":
+            key = "activation"
+        for name, widget in targets.items():
+            widgets.mark_invalid(widget, message if message and name == key else None)
+        self._restyle()
+
+    @property
+    def is_invalid(self) -> bool:
+        return bool(self.error_message)
+
+    def set_selected(self, on: bool) -> None:
+        if on != self.selected:
+            self.selected = on
+            self._restyle()
+
+    def _restyle(self) -> None:
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        """A rounded card: red when invalid, highlighted when selected.
+
+        Painted by hand rather than with a style sheet, which would stop the
+        editors inside from following the theme and the large-font mode.
+        """
+        t = theme.current()
+        if self.error_message:
+            border, width, background = t.error, 2.0, t.error_background
+        elif self.selected:
+            border, width, background = t.highlight, 2.0, t.window
+        else:
+            border, width, background = _mid(t), 1.0, t.window
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(border), width))
+        painter.setBrush(QColor(background))
+        half = width / 2
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(half, half, -half, -half), 5, 5)
+        painter.end()
+
+    # ------------------------------------------------------------------ events
+    def mousePressEvent(self, event) -> None:
+        self.activated.emit(self)
+        super().mousePressEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.MouseButtonPress):
+            self.activated.emit(self)
+        return False
+
+
+class ModelBuilder(QWidget):
+    """Input shape, the layer list (``layerList``) and add/remove/reorder buttons."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("modelBuilder")
+        self.rows: list[LayerRow] = []
+        self._infos: list[LayerInfo] = []
+        self._loading = False
+
+        self.input_combo = QComboBox()
+        self.input_combo.setObjectName("inputShapeCombo")
+        self.input_combo.setToolTip("how each sample enters the network: a flat vector of "
+                                    "features, or an image (channels × height × width)")
+        self.input_combo.currentIndexChanged.connect(self._input_changed)
+
+        self.list = QListWidget()
+        self.list.setObjectName("layerList")
+        # the rows draw the current one themselves; the view draws no selection
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setSpacing(2)
+        self.list.currentRowChanged.connect(self._current_changed)
+        self.list.viewport().installEventFilter(self)
+
+        style = self.style()
+        self.add_button = self._button("Add layer", "addLayerButton",
+                                       "insert a layer after the selected one "
+                                       "(or before the output layer)", self.add_layer)
+        self.remove_button = self._button("Remove", "removeLayerButton",
+                                          "remove the selected layer", self.remove_layer)
+        self.up_button = self._button("", "moveUpButton", "move the selected layer up",
+                                      lambda: self.move_layer(-1))
+        self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
+        self.down_button = self._button("", "moveDownButton", "move the selected layer down",
+                                        lambda: self.move_layer(1))
+        self.down_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowDown))
+        self.summary = QLabel()
+        self.summary.setObjectName("modelSummary")
+        self.summary.setWordWrap(True)
+        self.error = widgets.error_label("modelError")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Input"))
+        top.addWidget(self.input_combo, 1)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error)
+
+    def _button(self, text, name, tip, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    # ------------------------------------------------------------------ spec
+    def input_shape(self) -> list[int]:
+        data = self.input_combo.currentData()
+        return list(data) if data else []
+
+    def layers(self) -> list[dict]:
+        return [row.spec() for row in self.rows]
+
+    def set_model(self, model: dict, shapes: list[tuple] | None = None) -> None:
+        """Show the model spec's layers and its input shape among ``shapes`` (those
+        the data set offers); emits nothing."""
+        self._loading = True
+        try:
+            shape = tuple(model.get("input_shape") or ())
+            choices = [tuple(s) for s in shapes or []]
+            if shape and shape not in choices:
+                choices.append(shape)           # shown, and marked if the data cannot fit it
+            self._fill_input(choices, shape)
+            self._rebuild([dict(s) for s in model.get("layers") or []], self.list.currentRow())
+        finally:
+            self._loading = False
+
+    def _fill_input(self, shapes: list[tuple], current: tuple) -> None:
+        self.input_combo.blockSignals(True)
+        self.input_combo.clear()
+        for shape in shapes:
+            shape = tuple(shape)
+            text = (f"{shape[0]} feature{'s' if shape[0] != 1 else ''}" if len(shape) == 1
+                    else f"image {shape_text(shape)}")
+            self.input_combo.addItem(text, shape)
+        shapes = [tuple(self.input_combo.itemData(i)) for i in range(self.input_combo.count())]
+        current = tuple(current or ())
+        self.input_combo.setCurrentIndex(shapes.index(current) if current in shapes else 0)
+        self.input_combo.blockSignals(False)
+
+    # ------------------------------------------------------------------ editing
+    def add_layer(self) -> None:
+        """Insert a hidden layer after the selection, or just before the output layer."""
+        specs = self.layers()
+        current = self.list.currentRow()
+        n = len(specs)
+        pos = current + 1 if 0 <= current < n - 1 else max(n - 1, 0)
+        specs.insert(pos, self._new_layer(specs, pos))
+        self._rebuild(specs, pos)
+        self._emit()
+
+    def remove_layer(self) -> None:
+        specs = self.layers()
+        if len(specs) <= 1:
+            return
+        current = self.list.currentRow()
+        if not 0 <= current < len(specs):
+            current = len(specs) - 2
+        del specs[current]
+        self._rebuild(specs, min(current, len(specs) - 1))
+        self._emit()
+
+    def move_layer(self, delta: int) -> None:
+        specs = self.layers()
+        current = self.list.currentRow()
+        target = current + delta
+        if not (0 <= current < len(specs) and 0 <= target < len(specs)):
+            return
+        specs[current], specs[target] = specs[target], specs[current]
+        self._rebuild(specs, target)
+        self._emit()
+
+    def _new_layer(self, specs: list[dict], pos: int) -> dict:
+        """A sensible layer for position ``pos``: conv after images, else dense,
+        with the activation of the nearest hidden layer before it."""
+        previous = self._infos[pos - 1].output_shape if 0 < pos <= len(self._infos) else None
+        if previous is None and pos == 0:
+            previous = tuple(self.input_shape())
+        activation = next((s["activation"] for s in reversed(specs[:pos])
+                           if s.get("activation") not in (None, "softmax", "identity")), "relu")
+        if previous is not None and len(previous) == 3:
+            spec = {"type": "conv2d", **DEFAULT_SPECS["conv2d"]}
+        else:
+            spec = {"type": "dense", **DEFAULT_SPECS["dense"]}
+            hidden = [s.get("units") for s in specs[:pos] if s.get("type") == "dense"]
+            if hidden:
+                spec["units"] = hidden[-1]
+        spec["activation"] = activation
+        return spec
+
+    def _rebuild(self, specs: list[dict], current: int) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.rows = []
+        for i, spec in enumerate(specs):
+            row = LayerRow(i, spec)
+            row.edited.connect(self._row_edited)
+            row.activated.connect(self._row_activated)
+            item = QListWidgetItem()
+            self.list.addItem(item)
+            self.list.setItemWidget(item, row)
+            self.rows.append(row)
+            if i < len(self._infos):
+                row.set_info(self._infos[i])
+        self.list.setCurrentRow(current if 0 <= current < len(specs) else -1)
+        self.list.blockSignals(False)
+        self._current_changed(self.list.currentRow())
+        self.sync_sizes()
+
+    def _row_edited(self, row: LayerRow) -> None:
+        self.list.setCurrentRow(row.index)
+        self._emit()
+
+    def _row_activated(self, row: LayerRow) -> None:
+        if self.list.currentRow() != row.index:
+            self.list.setCurrentRow(row.index)
+
+    def _current_changed(self, current: int) -> None:
+        for row in self.rows:
+            row.set_selected(row.index == current)
+        n = len(self.rows)
+        self.remove_button.setEnabled(n > 1)
+        self.up_button.setEnabled(0 < current < n)
+        self.down_button.setEnabled(0 <= current < n - 1)
+
+    def _input_changed(self) -> None:
+        if not self._loading:
+            self.changed.emit()
+
+    def _emit(self) -> None:
+        """Follow the first layer's need for images or vectors, then report the edit."""
+        if self._loading:
+            return
+        first = self.rows[0].kind if self.rows else None
+        if first in IMAGE_KINDS or first == "dense":
+            wants_image = first in IMAGE_KINDS
+            if (len(self.input_shape()) == 3) != wants_image:
+                for i in range(self.input_combo.count()):
+                    if (len(self.input_combo.itemData(i)) == 3) == wants_image:
+                        self.input_combo.blockSignals(True)
+                        self.input_combo.setCurrentIndex(i)
+                        self.input_combo.blockSignals(False)
+                        break
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ feedback
+    def show_check(self, check: Check) -> None:
+        """Shapes and parameter counts on every row; the error at its row."""
+        self._infos = list(check.layers)
+        for row, info in zip(self.rows, self._infos):
+            row.set_info(info)
+        model_error = check.error is not None and check.section == "model"
+        for row in self.rows:
+            here = model_error and check.row == row.index
+            row.set_error(check.key if here else None, str(check.error) if here else None)
+        general = model_error and check.row is None
+        widgets.show_error(self.error, str(check.error) if general else None)
+        widgets.mark_invalid(self.input_combo, str(check.error)
+                             if general and check.key in ("input_shape", "input") else None)
+        if check.network is not None:
+            net = check.network
+            self.summary.setText(f"{len(net.layers)} layers · {net.param_count:,} trainable "
+                                 f"parameters · output {shape_text(net.output_shape)}")
+        else:
+            self.summary.setText("The network is not valid yet: see the marked layer."
+                                 if model_error else "")
+        self.sync_sizes()
+
+    def row(self, index: int) -> LayerRow:
+        return self.rows[index]
+
+    def sync_sizes(self) -> None:
+        """Give each list item the height its row needs at the list's width, now and
+        once more after pending layout changes (new editors, error text) settle."""
+        self._resize_items()
+        QTimer.singleShot(0, self._resize_items)
+
+    def _resize_items(self) -> None:
+        width = self.list.viewport().width() - 2 * self.list.spacing()
+        for i, row in enumerate(self.rows):
+            height = (row.heightForWidth(width) if row.hasHeightForWidth()
+                      else row.sizeHint().height())
+            height = max(height, row.minimumSizeHint().height())
+            self.list.item(i).setSizeHint(QSize(width, height))
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self._resize_items()
+        return False
+
+
+# --------------------------------------------------------------------------- editors
+def _make_editor(kind: str, lo, hi, value, tip: str) -> QWidget:
+    if kind == "int":
+        return widgets.int_spin(lo, hi, int(value), tip)
+    if kind == "float":
+        return widgets.float_spin(lo, hi, float(value), 0.05, tooltip=tip)
+    if kind == "log":
+        return widgets.LogSpinBox(lo, hi, float(value), tooltip=tip)
+    combo = QComboBox()                       # padding
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.addItems(list(PADDINGS))
+    text = str(value)
+    if combo.findText(text) < 0:
+        combo.addItem(text)
+    combo.setCurrentText(text)
+    combo.setToolTip(tip)
+    return combo
+
+
+def _editor_value(editor: QWidget):
+    if isinstance(editor, QComboBox):
+        text = editor.currentText()
+        return int(text) if text.isdigit() else text
+    return editor.value()
+
+
+def _connect(editor: QWidget, slot) -> None:
+    if isinstance(editor, QComboBox):
+        editor.currentIndexChanged.connect(slot)
+    else:
+        editor.valueChanged.connect(slot)
+
+
+def _mid(t) -> str:
+    return "#B8BCC2" if t.name == "light" else "#4A4D52"

@@ -1,0 +1,223 @@
+"""The training panel: cost, initialisation, optimiser and its hyperparameters."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QVBoxLayout, QWidget)
+
+from nnviz.core.optimizers import OPTIMIZERS
+from nnviz.gui.panels import widgets
+
+COSTS = {
+    "mse": ("Mean squared error", "regression (also works for classification)"),
+    "bce": ("Binary cross-entropy", "two classes, one sigmoid output"),
+    "cross_entropy": ("Cross-entropy", "several classes, softmax output"),
+}
+INITS = {
+    "normal": ("normal  N(0, 1)", "every weight from N(0, 1): saturates sigmoid units, "
+               "explodes tanh and ReLU gradients in deep nets"),
+    "standard": ("standard  U(±1/√n_in)", "Glorot & Bengio's 'standard' initialisation: "
+                 "vanishing gradients with sigmoid"),
+    "xavier": ("Xavier / Glorot", "U(±√(6/(n_in+n_out))): keeps the variance for tanh/sigmoid"),
+    "he": ("He / Kaiming", "N(0, 2/n_in): keeps the variance for ReLU"),
+}
+OPTIMIZER_NAMES = {
+    "constant": "SGD (constant η)", "momentum": "SGD with momentum", "adagrad": "Adagrad",
+    "adagrad_momentum": "Adagrad with momentum", "rmsprop": "RMSprop", "adam": "Adam",
+}
+# hyperparameter -> (label, tooltip); values are in [0, 1) except eps
+HYPER = {
+    "momentum": ("Momentum", "fraction of the previous step kept (velocity decay)"),
+    "rho": ("ρ (decay)", "decay of the running average of squared gradients (Adam: of the mean)"),
+    "rho2": ("ρ₂ (decay)", "Adam: decay of the running average of squared gradients"),
+    "eps": ("ε", "added to the square root in the denominator, avoids division by zero"),
+}
+LIVE_KEYS = ("eta", "l2", "clip_norm")   # take effect on a running session
+DECAY_MAX = 0.999999                      # momentum and decay rates are in [0, 1)
+COUNT_MAX = 1_000_000                     # the experiment format's limit for counts
+
+
+class TrainingPanel(QWidget):
+    """Cost (``costCombo``), init (``initCombo``), optimiser (``optimizerCombo``),
+    learning rate, batch size, epochs, L2, clipping and seed.
+
+    ``changed`` follows every user edit; ``set_values`` does not emit.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self._loading = False
+        self._hyper_values: dict[str, float] = {}
+
+        self.cost_combo = _combo("costCombo", {k: v for k, v in COSTS.items()})
+        self.init_combo = _combo("initCombo", INITS)
+        self.optimizer_combo = _combo("optimizerCombo",
+                                      {k: (v, "") for k, v in OPTIMIZER_NAMES.items()})
+        self.learning_rate = widgets.LogSpinBox(
+            1e-12, 1e6, 0.01, smallest=1e-6, tooltip="learning rate η: size of each step (changes apply live)",
+            name="learningRateSpin")
+        self.hyper = {
+            "momentum": widgets.float_spin(0.0, DECAY_MAX, 0.9, 0.05, HYPER["momentum"][1],
+                                           "momentumSpin"),
+            "rho": widgets.float_spin(0.0, DECAY_MAX, 0.9, 0.01, HYPER["rho"][1], "rhoSpin"),
+            "rho2": widgets.float_spin(0.0, DECAY_MAX, 0.999, 0.001, HYPER["rho2"][1], "rho2Spin"),
+            "eps": widgets.LogSpinBox(1e-12, 1.0, 1e-8, tooltip=HYPER["eps"][1], name="epsSpin"),
+        }
+        self.batch_size = widgets.int_spin(1, COUNT_MAX, 32, "samples per mini-batch (per step)",
+                                           "batchSizeSpin")
+        self.epochs = widgets.int_spin(1, COUNT_MAX, 100, "passes over the training data",
+                                       "epochsSpin")
+        self.l2 = widgets.LogSpinBox(1e-12, 1e6, 0.0, allow_zero=True, smallest=1e-6,
+                                     tooltip="L2 regularisation λ: adds (λ/2)·ΣW² to the cost "
+                                     "(changes apply live)", name="l2Spin")
+        self.clip_check = QCheckBox("Clip gradient norm")
+        self.clip_check.setObjectName("clipCheck")
+        self.clip_check.setToolTip("scale all gradients together so their global norm is at "
+                                   "most this value (changes apply live)")
+        self.clip_norm = widgets.LogSpinBox(1e-12, 1e12, 1.0, smallest=1e-3, tooltip=self.clip_check.toolTip(),
+                                            name="clipNormSpin")
+        self.seed = widgets.int_spin(0, widgets.INT_MAX, 0, "random seed of the initial weights "
+                                     "and of the batch order", "seedSpin")
+        self.error = widgets.error_label("trainingError")
+
+        model_box = QGroupBox("Network")
+        model_form = QFormLayout(model_box)
+        model_form.addRow("Cost", self.cost_combo)
+        model_form.addRow("Initialisation", self.init_combo)
+        model_form.addRow("Seed", self.seed)
+        opt_box = QGroupBox("Optimiser")
+        self.opt_form = QFormLayout(opt_box)
+        self.opt_form.addRow("Method", self.optimizer_combo)
+        self.opt_form.addRow("Learning rate", self.learning_rate)
+        for key, spin in self.hyper.items():
+            self.opt_form.addRow(HYPER[key][0], spin)
+        run_box = QGroupBox("Training")
+        run_form = QFormLayout(run_box)
+        run_form.addRow("Batch size", self.batch_size)
+        run_form.addRow("Epochs", self.epochs)
+        run_form.addRow("L2 (λ)", self.l2)
+        clip_row = QHBoxLayout()
+        clip_row.addWidget(self.clip_check)
+        clip_row.addWidget(self.clip_norm, 1)
+        run_form.addRow(clip_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(model_box)
+        layout.addWidget(opt_box)
+        layout.addWidget(run_box)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+        self.optimizer_combo.currentIndexChanged.connect(self._optimizer_changed)
+        self.clip_check.toggled.connect(self._clip_toggled)
+        for combo in (self.cost_combo, self.init_combo):
+            combo.currentIndexChanged.connect(self._edited)
+        for spin in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.clip_norm,
+                     self.seed, *self.hyper.values()):
+            spin.valueChanged.connect(self._edited)
+        self._show_hyper()
+        self._clip_toggled(False, emit=False)
+
+    # ------------------------------------------------------------------ values
+    def model_values(self) -> dict:
+        """The model-spec keys this panel edits: cost, init, seed."""
+        return {"cost": self.cost_combo.currentData(), "init": self.init_combo.currentData(),
+                "seed": self.seed.value()}
+
+    def training(self) -> dict:
+        """The experiment's "training" section."""
+        name = self.optimizer_combo.currentData()
+        optimizer = {"name": name, "eta": self.learning_rate.value()}
+        for key in OPTIMIZERS[name].hyper:
+            optimizer[key] = self.hyper[key].value()
+        return {"optimizer": optimizer, "epochs": self.epochs.value(),
+                "batch_size": self.batch_size.value(), "l2": self.l2.value(),
+                "clip_norm": self.clip_norm.value() if self.clip_check.isChecked() else None}
+
+    def live_values(self) -> dict:
+        """The hyperparameters a running session accepts: eta, l2, clip_norm."""
+        training = self.training()
+        return {"eta": training["optimizer"]["eta"], "l2": training["l2"],
+                "clip_norm": training["clip_norm"]}
+
+    def set_values(self, model: dict, training: dict) -> None:
+        """Show the cost/init/seed of ``model`` and the ``training`` section; emits nothing."""
+        self._loading = True
+        try:
+            _select(self.cost_combo, model.get("cost", "mse"), {"ols": "mse", "logreg": "bce"})
+            _select(self.init_combo, model.get("init", "xavier"))
+            self.seed.setValue(int(model.get("seed", 0)))
+            optimizer = dict(training.get("optimizer") or {"name": "constant", "eta": 0.01})
+            _select(self.optimizer_combo, optimizer.get("name", "constant"))
+            self.learning_rate.setValue(float(optimizer.get("eta", 0.01)))
+            for key, spin in self.hyper.items():
+                default = OPTIMIZERS[self.optimizer_combo.currentData()].defaults.get(
+                    key, spin.value())
+                spin.setValue(float(optimizer.get(key, default)))
+            self.batch_size.setValue(int(training.get("batch_size", 32)))
+            self.epochs.setValue(int(training.get("epochs", 100)))
+            self.l2.setValue(float(training.get("l2") or 0.0))
+            clip = training.get("clip_norm")
+            self.clip_check.setChecked(clip is not None)
+            if clip is not None:
+                self.clip_norm.setValue(float(clip))
+            self._show_hyper()
+        finally:
+            self._loading = False
+
+    # ------------------------------------------------------------------ feedback
+    def show_error(self, key: str | None, message: str | None) -> None:
+        """Mark the field an error names (``optimizer.eta``, ``batch_size``, ``cost``...)."""
+        targets = {"cost": self.cost_combo, "init": self.init_combo, "seed": self.seed,
+                   "optimizer": self.optimizer_combo, "optimizer.name": self.optimizer_combo,
+                   "optimizer.eta": self.learning_rate, "epochs": self.epochs,
+                   "batch_size": self.batch_size, "l2": self.l2, "clip_norm": self.clip_norm,
+                   **{f"optimizer.{k}": spin for k, spin in self.hyper.items()}}
+        for name, widget in targets.items():
+            widgets.mark_invalid(widget, message if message and name == key else None)
+        widgets.show_error(self.error, message)
+
+    # ------------------------------------------------------------------ internals
+    def _optimizer_changed(self) -> None:
+        if not self._loading:
+            defaults = OPTIMIZERS[self.optimizer_combo.currentData()].defaults
+            for key, value in defaults.items():     # e.g. rho is 0.9 for Adam, 0.99 for RMSprop
+                self.hyper[key].blockSignals(True)
+                self.hyper[key].setValue(value)
+                self.hyper[key].blockSignals(False)
+        self._show_hyper()
+        self._edited()
+
+    def _show_hyper(self) -> None:
+        used = OPTIMIZERS[self.optimizer_combo.currentData()].hyper
+        for key, spin in self.hyper.items():
+            self.opt_form.setRowVisible(spin, key in used)
+
+    def _clip_toggled(self, on: bool, emit: bool = True) -> None:
+        self.clip_norm.setEnabled(on)
+        if emit:
+            self._edited()
+
+    def _edited(self, *_) -> None:
+        if not self._loading:
+            self.changed.emit()
+
+
+def _combo(name: str, items: dict) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    for key, (text, tip) in items.items():
+        combo.addItem(text, key)
+        if tip:
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+    return combo
+
+
+def _select(combo: QComboBox, key: str, aliases: dict | None = None) -> None:
+    key = (aliases or {}).get(key, key)
+    index = combo.findData(key)
+    if index >= 0:
+        combo.setCurrentIndex(index)

@@ -1,0 +1,537 @@
+"""The main window, driven as a user would: build, edit, train, pause, step, reset.
+
+Settings go to a temporary INI file; the tests that train use the real
+TrainingSession (a child process), the others a recording stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from nnviz.core.experiment import Experiment, list_presets, load_preset
+from nnviz.core.trainer import Trainer
+from nnviz.gui import MainWindow, theme
+from nnviz.gui.settings import Settings
+
+PRESETS = {"moons_small", "xor_small", "vanishing_sigmoid", "exploding_relu", "healthy_relu_he",
+           "digits_mlp", "digits_cnn", "franke_regression"}
+OBJECT_NAMES = ("datasetCombo", "layerList", "addLayerButton", "removeLayerButton", "costCombo",
+                "initCombo", "optimizerCombo", "learningRateSpin", "batchSizeSpin", "epochsSpin",
+                "startButton", "stepButton", "stopButton", "resetButton", "lossPlot",
+                "gradientPlot", "activationPlot", "outputView", "convView", "networkView")
+TRAIN_TIMEOUT = 30_000     # ms; the worker process needs a few seconds to start
+
+
+# ---------------------------------------------------------------------------- helpers
+class FakeSession(QObject):
+    """Records what the window asks of a session; emits only what a test makes it."""
+
+    snapshot = Signal(object)
+    viewData = Signal(str, object)
+    stateChanged = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, experiment, parent=None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.state = "idle"
+        self.calls: list = []
+
+    def _record(self, *call):
+        self.calls.append(call)
+
+    def _set(self, state):
+        self.state = state
+        self.stateChanged.emit(state)
+
+    def start(self):
+        self._record("start")
+        self._set("running")
+
+    def resume(self):
+        self._record("resume")
+        self._set("running")
+
+    def pause(self):
+        self._record("pause")
+        self._set("paused")
+
+    def step(self):
+        self._record("step")
+        self._set("paused")
+
+    def stop(self):
+        self._record("stop")
+        self._set("stopped")
+
+    def shutdown(self):
+        self._record("shutdown")
+
+    def prepare(self):
+        self._record("prepare")
+
+    def set_hyperparameters(self, **values):
+        self._record("hyper", values)
+
+    def set_visible_views(self, names):
+        self._record("views", set(names))
+
+    def set_conv_image(self, image):
+        self._record("image", image)
+
+    def frame_painted(self):
+        self._record("painted")
+
+
+def points(curve) -> int:
+    x, _ = curve.getData()
+    return 0 if x is None else len(x)
+
+
+def click(qtbot, widget):
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def training_children():
+    return [p for p in multiprocessing.active_children() if p.name == "nnviz-training"]
+
+
+@pytest.fixture(autouse=True)
+def no_leaks():
+    """No window, training process or thread may outlive a test."""
+    yield
+    assert training_children() == []
+    names = {t.name for t in threading.enumerate()}
+    assert not names & {"nnviz-training", "nnviz-relay"}
+    assert not [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()]
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """make_window(experiment=None, fake=False, ...): a shown window, closed after the test.
+
+    Sessions are real child processes, or with ``thread`` real sessions in a
+    thread, or with ``fake`` FakeSessions.
+    """
+    made = []
+
+    def make(experiment=None, fake=False, settings=settings, prepare=False, thread=False):
+        sessions = []
+
+        def factory(experiment, parent):
+            session = FakeSession(experiment, parent)
+            sessions.append(session)
+            return session
+
+        def in_thread(experiment, parent):      # no child process to start: quicker
+            from nnviz.gui.session import TrainingSession
+            return TrainingSession(experiment, parent, mode="thread")
+
+        window = MainWindow(experiment, settings=settings, prepare=prepare,
+                            session_factory=factory if fake else in_thread if thread else None)
+        window.fake_sessions = sessions
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+
+
+@pytest.fixture
+def answer(monkeypatch):
+    """answer(yes): what QMessageBox.question replies; the questions asked are kept."""
+    asked = []
+
+    def install(yes: bool):
+        def question(parent, title, text, *args, **kwargs):
+            asked.append(text)
+            return QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+        return asked
+    return install
+
+
+# ---------------------------------------------------------------------------- the window
+def test_default_window_is_ready_to_start(make_window):
+    window = make_window()
+    for name in OBJECT_NAMES:
+        assert window.findChild(QWidget, name) is not None, name
+    exp = window.experiment
+    assert exp is not None and exp.dataset["name"] == "moons"
+    assert exp.model["input_shape"] == [2]
+    assert window.start_button.isEnabled() and window.step_button.isEnabled()
+    assert not window.stop_button.isEnabled() and not window.reset_button.isEnabled()
+    rows = window.model_builder.rows
+    assert [r.info.text() for r in rows] == ["→ 8\n24 params", "→ 8\n72 params", "→ 2\n18 params"]
+    assert window.visible_views() == {"output", "network"}      # conv is tabbed behind
+
+
+def test_build_network_by_clicking(make_window, qtbot):
+    window = make_window()
+    builder = window.model_builder
+    click(qtbot, window.findChild(QWidget, "addLayerButton"))
+    specs = builder.layers()
+    assert len(specs) == 4
+    # a hidden layer goes in before the output layer, like its neighbour
+    assert specs[2] == {"type": "dense", "units": 8, "activation": "tanh"}
+    assert specs[3]["activation"] == "softmax"
+    assert builder.rows[2].info.text() == "→ 8\n72 params"
+    assert window.experiment.model["layers"][2]["units"] == 8
+    assert "4 layers · 186 trainable parameters" in builder.summary.text()
+
+    qtbot.mouseClick(builder.rows[0], Qt.MouseButton.LeftButton, pos=QPoint(4, 4))
+    assert builder.list.currentRow() == 0
+    click(qtbot, window.findChild(QWidget, "removeLayerButton"))
+    assert len(builder.rows) == 3
+    assert builder.rows[0].info.text() == "→ 8\n24 params"      # now fed by the 2 inputs
+    assert len(window.experiment.model["layers"]) == 3
+
+    builder.list.setCurrentRow(1)
+    click(qtbot, builder.up_button)
+    assert builder.list.currentRow() == 0
+    click(qtbot, builder.down_button)
+    assert [s["units"] for s in builder.layers()] == [8, 8, 2]
+    assert window.start_button.isEnabled()
+
+
+def test_invalid_layer_is_marked_and_blocks_start(make_window):
+    window = make_window()
+    row = window.model_builder.rows[0]
+    row.type_combo.setCurrentIndex(row.type_combo.findData("conv2d"))
+    assert row.is_invalid and "layers[0].type" in row.error_message
+    assert "image input" in row.error_message
+    assert not window.start_button.isEnabled() and not window.step_button.isEnabled()
+    assert "layers[0].type" in window.start_button.toolTip()
+    assert window.experiment is None
+
+    row.type_combo.setCurrentIndex(row.type_combo.findData("dense"))
+    assert not row.is_invalid and window.start_button.isEnabled()
+    assert window.model_builder.layers()[0] == {"type": "dense", "units": 8, "activation": "tanh"}
+
+    last = window.model_builder.rows[2]
+    last.editors["units"].setValue(3)                       # 3 outputs for 2 classes
+    assert last.is_invalid and "units" in last.error_message
+    assert not window.start_button.isEnabled()
+    last.editors["units"].setValue(2)
+    last.activation_combo.setCurrentText("relu")            # cross-entropy needs softmax
+    assert last.is_invalid and "softmax" in last.error_message
+    assert window.training_panel.cost_combo.invalid_message
+    last.activation_combo.setCurrentText("softmax")
+    assert not last.is_invalid and not window.training_panel.cost_combo.invalid_message
+    assert window.start_button.isEnabled()
+
+
+def test_changing_the_dataset_fits_input_and_output(make_window):
+    window = make_window()
+    combo = window.findChild(QWidget, "datasetCombo")
+    combo.setCurrentIndex(combo.findData("digits"))
+    model = window.experiment.model
+    assert model["input_shape"] == [64]
+    assert model["layers"][-1]["units"] == 10 and model["cost"] == "cross_entropy"
+    assert window.data_panel.info.text().startswith("1437 training + 360 validation")
+
+    combo.setCurrentIndex(combo.findData("franke"))
+    model = window.experiment.model
+    assert model["input_shape"] == [2] and model["cost"] == "mse"
+    assert model["layers"][-1] == {"type": "dense", "units": 1, "activation": "identity"}
+
+    window.data_panel.editors["n_samples"].setValue(4)
+    window.data_panel.editors["val_fraction"].setValue(0.99)
+    assert window.experiment is None and not window.start_button.isEnabled()
+    assert "dataset.val_fraction" in window.data_panel.error.text()
+
+
+# ---------------------------------------------------------------------------- training
+def test_start_pause_step_reset_stop(make_window, qtbot):
+    window = make_window()
+    window.training_panel.epochs.setValue(100_000)         # longer than the test
+    loss, grad = window.views["loss"], window.views["gradient"]
+
+    click(qtbot, window.start_button)
+    assert window.start_button.text() == "Pause" and window.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: points(loss.curves["train_loss"]) >= 3
+                    and len(grad.curves["weight"]) == 3
+                    and all(points(c) >= 3 for c in grad.curves["weight"]), timeout=TRAIN_TIMEOUT)
+    assert window.status_labels["step"].text().startswith("Step ")
+
+    click(qtbot, window.start_button)                       # pause
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=5000)
+    assert window.start_button.text() == "Resume" and window.step_button.isEnabled()
+    step = window.last_snapshot.step
+    click(qtbot, window.step_button)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == step + 1, timeout=5000)
+    assert window.state == "paused"
+
+    click(qtbot, window.reset_button)
+    assert window.session is None and window.last_snapshot is None
+    assert points(loss.curves["train_loss"]) == 0
+    assert window.start_button.text() == "Start" and not window.reset_button.isEnabled()
+
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TRAIN_TIMEOUT)
+    click(qtbot, window.stop_button)
+    qtbot.waitUntil(lambda: window.state == "stopped", timeout=5000)
+    assert window.start_button.text() == "Restart" and not window.stop_button.isEnabled()
+
+
+@pytest.mark.parametrize("preset, kind", [("vanishing_sigmoid", "vanishing"),
+                                          ("exploding_relu", "exploding"),
+                                          ("healthy_relu_he", None)])
+def test_gradient_banner(make_window, qtbot, preset, kind):
+    window = make_window(load_preset(preset), thread=True)
+    grad = window.views["gradient"]
+    click(qtbot, window.step_button)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TRAIN_TIMEOUT)
+    assert len(grad.curves["weight"]) == 6
+    if kind is None:
+        assert grad.diagnosis is None and grad.banner.isHidden()
+    else:
+        assert grad.diagnosis.kind == kind and not grad.banner.isHidden()
+        assert "dense 0" in grad.banner.text()
+
+
+def test_conv_view_shows_one_feature_map_per_filter(make_window, qtbot, answer):
+    window = make_window(load_preset("digits_cnn"), thread=True)
+    assert "conv" in window.visible_views()                 # raised for a conv network
+    conv = window.views["conv"]
+    qtbot.waitUntil(lambda: conv.feature_map_counts() == [8], timeout=2000)   # initial weights
+
+    click(qtbot, window.step_button)
+    session = window.session
+    received = []
+    session.viewData.connect(lambda name, data: received.append(name))
+    qtbot.waitUntil(lambda: "conv" in received, timeout=TRAIN_TIMEOUT)
+    assert conv.feature_map_counts() == [8]
+
+    asked = answer(True)
+    window.model_builder.rows[0].editors["filters"].setValue(4)
+    assert len(asked) == 1 and window.session is None        # a new run: asked, then reset
+    qtbot.waitUntil(lambda: conv.feature_map_counts() == [4], timeout=2000)
+
+
+def test_closing_during_training_ends_the_worker(make_window, qtbot):
+    window = make_window()
+    window.training_panel.epochs.setValue(100_000)
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TRAIN_TIMEOUT)
+    session = window.session
+    assert session.is_alive and training_children()
+    window.close()
+    assert window.session is None and not session.is_alive
+    assert training_children() == []
+
+
+# ---------------------------------------------------------------------------- routing (fake session)
+def test_idle_window_prepares_a_worker_and_edits_replace_it(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: pytest.fail("asked")))
+    window = make_window(fake=True, prepare=True)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=3000)
+    first = window.session
+    assert first.calls[-1] == ("prepare",) and not window.has_run
+    window.model_builder.rows[0].editors["units"].setValue(5)    # no run yet: no question
+    assert first.calls[-1] == ("shutdown",)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=3000)
+    assert window.session.experiment.model["layers"][0]["units"] == 5
+    click(qtbot, window.start_button)
+    assert window.session.calls[-1] == ("start",) and window.has_run
+
+
+def test_space_starts_and_pauses(make_window, qtbot):
+    window = make_window(fake=True)
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    session = window.fake_sessions[0]
+    assert session.state == "running" and window.start_button.text() == "Pause"
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert session.calls[-1] == ("pause",) and window.start_button.text() == "Resume"
+
+
+def test_live_hyperparameters_reach_the_running_session(make_window, qtbot, answer):
+    window = make_window(fake=True)
+    asked = answer(False)
+    click(qtbot, window.start_button)
+    session = window.fake_sessions[0]
+    assert ("start",) in session.calls and ("views", {"output", "network"}) in session.calls
+
+    panel = window.training_panel
+    panel.learning_rate.setValue(0.05)
+    panel.l2.setValue(0.001)
+    panel.clip_check.setChecked(True)
+    hyper = [c[1] for c in session.calls if c[0] == "hyper"]
+    assert hyper == [{"eta": 0.05}, {"l2": 0.001}, {"clip_norm": 1.0}]
+    assert asked == [] and window.session is session
+    assert window.experiment.training["optimizer"]["eta"] == 0.05
+
+
+def test_architecture_change_asks_to_reset(make_window, qtbot, answer):
+    window = make_window(fake=True)
+    click(qtbot, window.start_button)
+    session = window.fake_sessions[0]
+    units = window.model_builder.rows[0].editors["units"]
+
+    asked = answer(False)
+    units.setValue(5)
+    assert len(asked) == 1
+    assert window.model_builder.rows[0].editors["units"].value() == 8     # reverted
+    assert window.session is session and window.experiment.model["layers"][0]["units"] == 8
+
+    answer(True)
+    window.model_builder.rows[0].editors["units"].setValue(5)
+    assert ("shutdown",) in session.calls and window.session is None
+    assert window.experiment.model["layers"][0]["units"] == 5
+
+
+def test_snapshots_and_view_data_are_routed(make_window, qtbot):
+    window = make_window(fake=True)
+    click(qtbot, window.start_button)
+    session = window.fake_sessions[0]
+    trainer = Trainer(window.experiment, snapshot_every=1)
+    snaps = list(trainer.run(max_steps=3))
+    for snap in snaps:
+        session.snapshot.emit(snap)
+    assert points(window.views["loss"].curves["train_loss"]) == 3
+    assert all(points(c) == 3 for c in window.views["gradient"].curves["weight"])
+    assert window.status_labels["step"].text().startswith("Step 3 / ")
+
+    window.docks["conv"].raise_()
+    qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=2000)
+
+    from nnviz.core.viewdata import network_data
+    session.viewData.emit("network", network_data(trainer.network))
+    assert window.views["network"].data is not None
+
+    session._set("diverged")
+    session.message.emit("diverged: the loss became nan")
+    assert window.status_labels["state"].text() == "Diverged"
+    assert "nan" in window.statusBar().currentMessage()
+
+
+def test_new_open_and_reset_shut_the_session_down(make_window, qtbot, tmp_path):
+    window = make_window(fake=True)
+    path = tmp_path / "xor.json"
+    load_preset("xor_small").save(path)
+    for action in (window.reset, window.new_experiment, lambda: window.open_experiment(path)):
+        click(qtbot, window.start_button)
+        session = window.fake_sessions[-1]
+        action()
+        assert session.calls[-1] == ("shutdown",) and window.session is None
+    assert window.experiment.dataset["name"] == "xor"
+
+
+# ---------------------------------------------------------------------------- files
+def test_bad_file_is_reported_and_the_experiment_kept(make_window, monkeypatch, tmp_path):
+    window = make_window()
+    before = window.experiment_dict()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical",
+                        staticmethod(lambda parent, title, text, *a: shown.append(text)))
+    bad = load_preset("moons_small").to_dict()
+    bad["dataset"]["noise"] = -1
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    assert window.open_experiment(path) is False
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    assert window.open_experiment(garbage) is False
+    assert len(shown) == 2
+    assert "dataset.noise" in shown[0] and "unchanged" in shown[0]
+    assert "not valid JSON" in shown[1]
+    assert window.experiment_dict() == before
+
+
+def test_save_and_open_round_trip(make_window, settings, tmp_path):
+    window = make_window()
+    window.model_builder.rows[0].editors["units"].setValue(5)
+    path = tmp_path / "mine.json"
+    assert window.save_experiment(path)
+    saved = Experiment.load(path)
+    assert saved.model["layers"][0]["units"] == 5
+    window.new_experiment()
+    assert window.experiment.model["layers"][0]["units"] == 8
+    assert window.open_experiment(path)
+    assert window.experiment == saved
+    assert settings.recent_files()[0] == str(path)
+    assert "mine.json" in window.windowTitle()
+
+
+def test_presets_are_valid_and_shown_exactly(make_window):
+    names = {name for name, _ in list_presets()}
+    assert PRESETS <= names
+    window = make_window(fake=True)
+    for name in PRESETS:
+        exp = load_preset(name)
+        assert exp.title and exp.description
+        window.set_experiment(exp)
+        assert window.experiment_dict() == exp.to_dict()    # the editors hold every value
+        assert window.experiment == exp and window.start_button.isEnabled()
+
+
+# ---------------------------------------------------------------------------- presentation
+def test_large_font_and_dark_theme(make_window, settings):
+    window = make_window()
+    base = QApplication.font().pointSizeF()
+    window.large_font_action.trigger()
+    assert window.font_scale == theme.LARGE_FONT_SCALE
+    assert window.font().pointSizeF() == pytest.approx(base * theme.LARGE_FONT_SCALE)
+    assert window.views["output"].font_scale == theme.LARGE_FONT_SCALE
+    assert settings.large_font()
+    try:
+        window.theme_action.trigger()
+        dark = theme.THEMES["dark"]
+        assert QApplication.palette().window().color().name().upper() == dark.window.upper()
+        assert settings.theme() == "dark"
+    finally:
+        window.set_theme("light")
+    assert settings.theme() == "light"
+
+
+def test_layout_and_last_experiment_are_remembered(make_window, settings):
+    window = make_window()
+    window.model_builder.rows[0].editors["units"].setValue(6)
+    window.docks["loss"].close()
+    window.close()
+    assert settings.last_experiment()["model"]["layers"][0]["units"] == 6
+    again = make_window()
+    assert again.docks["loss"].isHidden() and not again.docks["output"].isHidden()
+
+
+def test_screenshot_renders_window_and_single_view(tmp_path):
+    from nnviz.gui.screenshot import render
+    exp = load_preset("moons_small")
+    path = render(exp, 20, tmp_path / "window.png")
+    image = QImage(path)
+    assert (image.width(), image.height()) == (1480, 920)
+    view = QImage(render(exp, 20, tmp_path / "loss.png", view="loss"))
+    assert 0 < view.width() <= 960 and 0 < view.height() <= 640
+    colours = {view.pixel(x, y) for x in range(0, view.width(), 7) for y in range(0, view.height(), 7)}
+    assert len(colours) > 20                                 # curves and text, not a blank
+
+
+def test_app_refuses_a_bad_experiment_file(tmp_path, capsys):
+    from nnviz.gui.app import main
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"format": "nnviz-experiment/1", "dataset": {"name": "nope"},
+                                "model": {}}))
+    assert main(str(path)) == 2
+    assert "dataset.name" in capsys.readouterr().err

@@ -1,0 +1,258 @@
+"""TrainingSession: the worker's life cycle as the GUI thread sees it.
+
+Small XOR experiments; the default design (a spawned child process) is tested
+throughout, the thread design on the life cycle and the conv image.
+"""
+
+import multiprocessing
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QtMsgType
+
+from nnviz.core.experiment import Experiment
+from nnviz.core.viewdata import ConvData, NetworkData, OutputData
+from nnviz.gui.session import TrainingSession
+
+WAIT_MS = 15000          # generous: a child process needs ~1 s to import numpy etc.
+
+
+def xor_spec(epochs=100_000, eta=0.05, optimizer="adam", n_samples=400, init="xavier",
+             activation="tanh", cost="bce", output="sigmoid"):
+    return {"dataset": {"name": "xor", "n_samples": n_samples},
+            "model": {"input_shape": [2], "cost": cost, "init": init,
+                      "layers": [{"type": "dense", "units": 8, "activation": activation},
+                                 {"type": "dense", "units": 1, "activation": output}]},
+            "training": {"optimizer": {"name": optimizer, "eta": eta}, "epochs": epochs,
+                         "batch_size": 16}}
+
+
+def xor_experiment(**kw):
+    return Experiment.from_dict(xor_spec(**kw))
+
+
+class Recorder:
+    """Everything a session emits, in order."""
+
+    def __init__(self, session):
+        self.snapshots, self.states, self.messages, self.views = [], [], [], []
+        session.snapshot.connect(self.snapshots.append)
+        session.stateChanged.connect(self.states.append)
+        session.message.connect(self.messages.append)
+        session.viewData.connect(lambda name, data: self.views.append((name, data)))
+
+    @property
+    def steps(self):
+        return [s.step for s in self.snapshots]
+
+
+@pytest.fixture
+def session_factory(qtbot):
+    """make(experiment, mode) -> (session, recorder); every session is shut down after."""
+    made = []
+
+    def make(experiment, mode="process"):
+        session = TrainingSession(experiment, mode=mode)
+        made.append(session)
+        return session, Recorder(session)
+
+    yield make
+    for session in made:
+        session.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def no_qt_warnings(qtlog):
+    yield
+    bad = [r.message for r in qtlog.records
+           if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)]
+    assert bad == []
+
+
+def wait_state(qtbot, session, state):
+    if session.state != state:
+        with qtbot.waitSignal(session.stateChanged, timeout=WAIT_MS,
+                              check_params_cb=lambda s: s == state):
+            pass
+    assert session.state == state
+
+
+def worker_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("nnviz")]
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_start_pause_step_resume_stop(qtbot, session_factory, mode):
+    session, rec = session_factory(xor_experiment(), mode)
+    assert session.state == "idle"
+    session.start()
+    assert session.state == "running"
+    qtbot.waitUntil(lambda: len(rec.snapshots) >= 3, timeout=WAIT_MS)
+    assert rec.steps[0] == 1 and rec.steps == sorted(set(rec.steps))
+
+    session.pause()
+    wait_state(qtbot, session, "paused")
+    paused_at = len(rec.snapshots)
+    qtbot.wait(300)
+    assert len(rec.snapshots) == paused_at          # nothing after "paused"
+
+    last = rec.steps[-1]
+    session.step()
+    qtbot.waitUntil(lambda: len(rec.snapshots) == paused_at + 1, timeout=WAIT_MS)
+    assert rec.steps[-1] == last + 1
+    qtbot.wait(200)
+    assert len(rec.snapshots) == paused_at + 1 and session.state == "paused"
+
+    session.resume()
+    qtbot.waitUntil(lambda: len(rec.snapshots) >= paused_at + 3, timeout=WAIT_MS)
+    assert rec.steps[-1] > last + 1 and rec.steps == sorted(set(rec.steps))
+
+    session.stop()
+    wait_state(qtbot, session, "stopped")
+    assert rec.states == ["running", "paused", "running", "stopped"]
+    assert rec.messages == []
+    count = len(rec.snapshots)
+    session.start()                                  # an ended run stays ended
+    qtbot.wait(200)
+    assert session.state == "stopped" and len(rec.snapshots) == count
+
+
+def test_step_from_idle_trains_one_batch_then_pauses(qtbot, session_factory):
+    session, rec = session_factory(xor_experiment())
+    session.step()
+    wait_state(qtbot, session, "paused")
+    assert rec.steps == [1]
+    session.step()
+    qtbot.waitUntil(lambda: len(rec.snapshots) == 2, timeout=WAIT_MS)
+    assert rec.steps == [1, 2] and rec.states == ["paused"]
+
+
+def test_finished_run_reports_its_last_step(qtbot, session_factory):
+    # 40 samples, 20 % held out: 32 to train on, 2 batches of 16 per epoch, 3 epochs
+    session, rec = session_factory(xor_experiment(epochs=3, n_samples=40))
+    session.start()
+    wait_state(qtbot, session, "finished")
+    last = rec.snapshots[-1]
+    assert last.step == 6 and last.done and last.stop_reason == "finished"
+    assert rec.states == ["running", "finished"] and rec.messages == []
+
+
+def test_live_learning_rate_change_reaches_later_snapshots(qtbot, session_factory):
+    session, rec = session_factory(xor_experiment(eta=0.05))
+    session.start()
+    qtbot.waitUntil(lambda: len(rec.snapshots) >= 2, timeout=WAIT_MS)
+    session.set_hyperparameters(eta=0.125, l2=0.001)
+    qtbot.waitUntil(lambda: rec.snapshots[-1].learning_rate == 0.125, timeout=WAIT_MS)
+    rates = [s.learning_rate for s in rec.snapshots]
+    switch = rates.index(0.125)
+    assert switch >= 2
+    assert set(rates[:switch]) == {0.05} and set(rates[switch:]) == {0.125}
+
+
+def test_rejected_hyperparameter_is_a_message_not_an_error(qtbot, session_factory):
+    session, rec = session_factory(xor_experiment())
+    session.start()
+    qtbot.waitUntil(lambda: len(rec.snapshots) >= 1, timeout=WAIT_MS)
+    session.set_hyperparameters(l2=-1.0)
+    qtbot.waitUntil(lambda: bool(rec.messages), timeout=WAIT_MS)
+    assert "training.l2" in rec.messages[0]
+    count = len(rec.snapshots)
+    qtbot.waitUntil(lambda: len(rec.snapshots) > count, timeout=WAIT_MS)
+    assert session.state == "running"
+
+
+def test_diverging_run_says_why(qtbot, session_factory):
+    session, rec = session_factory(xor_experiment(
+        optimizer="constant", eta=1e6, init="normal", activation="relu", cost="mse",
+        output="identity"))
+    session.start()
+    wait_state(qtbot, session, "diverged")
+    assert len(rec.messages) == 1
+    assert rec.messages[0].startswith("diverged: the loss became")
+    assert "learning rate" in rec.messages[0]
+    assert all(np.isfinite(s.train_loss) for s in rec.snapshots)
+
+
+def test_worker_error_reaches_the_gui_without_a_traceback(qtbot, session_factory, capfd):
+    spec = xor_spec()
+    spec["model"]["layers"][0]["units"] = -3            # Network.from_spec rejects it
+    bad = SimpleNamespace(dataset=spec["dataset"], model=spec["model"],
+                          training=spec["training"])
+    session, rec = session_factory(bad)
+    session.start()
+    wait_state(qtbot, session, "error")
+    assert len(rec.messages) == 1 and "layers[0].units" in rec.messages[0]
+    assert "SpecError" in session.error_details       # kept for a bug report, not printed
+    assert rec.snapshots == []
+    session.shutdown()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_views_computed_only_when_visible(qtbot, session_factory):
+    session, rec = session_factory(xor_experiment())
+    session.set_visible_views({"output"})
+    session.step()
+    qtbot.waitUntil(lambda: bool(rec.views), timeout=WAIT_MS)
+    wait_state(qtbot, session, "paused")
+    names = {name for name, _ in rec.views}
+    assert names == {"output"}
+    output = rec.views[-1][1]
+    assert isinstance(output, OutputData) and output.kind == "boundary"
+    assert output.probs.shape == (80, 80)
+
+    session.set_visible_views({"network"})              # computed at once, even paused
+    qtbot.waitUntil(lambda: rec.views[-1][0] == "network", timeout=WAIT_MS)
+    network = rec.views[-1][1]
+    assert isinstance(network, NetworkData) and len(network.layers) == 2
+    assert network.layers[0].weights.shape == (2, 8)
+    with pytest.raises(ValueError, match="unknown view"):
+        session.set_visible_views({"loss"})
+
+
+def test_conv_view_gets_feature_maps_of_the_chosen_image(qtbot, session_factory):
+    experiment = Experiment.from_dict({
+        "dataset": {"name": "digits"},
+        "model": {"input_shape": [1, 8, 8], "cost": "cross_entropy",
+                  "layers": [{"type": "conv2d", "filters": 3, "kernel_size": 3,
+                              "padding": "same", "activation": "relu"},
+                             {"type": "flatten"},
+                             {"type": "dense", "units": 10, "activation": "softmax"}]},
+        "training": {"epochs": 1, "batch_size": 32}})
+    session, rec = session_factory(experiment, "thread")
+    image = np.linspace(0.0, 1.0, 64).reshape(1, 8, 8)
+    session.set_visible_views({"conv"})
+    session.set_conv_image(image)
+    session.prepare()
+    qtbot.waitUntil(lambda: bool(rec.views), timeout=WAIT_MS)
+    conv = rec.views[-1][1]
+    assert isinstance(conv, ConvData)
+    np.testing.assert_array_equal(conv.image, image)
+    assert len(conv.layers) == 1 and conv.layers[0].maps.shape == (3, 8, 8)
+
+    session.set_conv_image(np.zeros((3, 5, 5)))           # wrong shape: said, not fatal
+    qtbot.waitUntil(lambda: bool(rec.messages), timeout=WAIT_MS)
+    assert "image" in rec.messages[0]
+    assert session.state == "idle"
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_shutdown_while_training_is_prompt_and_complete(qtbot, session_factory, mode):
+    before = worker_threads()
+    session, rec = session_factory(xor_experiment(), mode)
+    session.set_visible_views({"output", "network"})
+    session.start()
+    qtbot.waitUntil(lambda: len(rec.snapshots) >= 2, timeout=WAIT_MS)
+    start = time.perf_counter()
+    session.shutdown()
+    assert time.perf_counter() - start < 2.0
+    assert not session.is_alive
+    assert worker_threads() == before
+    assert multiprocessing.active_children() == []
+    count = len(rec.snapshots)
+    session.shutdown()                                   # twice is fine
+    session.start()                                      # and nothing restarts
+    qtbot.wait(200)
+    assert len(rec.snapshots) == count and multiprocessing.active_children() == []
