@@ -1,7 +1,6 @@
 """The notes' examples reach their accuracies on held-out data (a few seconds each)."""
 
 import numpy as np
-import pytest
 
 from nnviz.core import Experiment, Trainer
 

@@ -13,14 +13,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (QComboBox, QGraphicsPathItem, QHBoxLayout, QLabel,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from nnviz.core.viewdata import ConvData, ConvLayerData
-from nnviz.gui.views.output_view import THEME_EVENTS
-from nnviz.gui.views.plotstyle import scaled_font
+from nnviz.gui.views.plotstyle import ThemeAwareWidget, scaled_font
 
 MAX_COLUMNS = 8               # filters per mosaic line before wrapping
 KERNEL_MAP = "CET-CBD1"       # colour-blind-safe diverging: blue < 0 < yellow
@@ -213,7 +212,7 @@ def _input_rgba(image: np.ndarray) -> np.ndarray:
     return (255 * np.concatenate([rgb, alpha], axis=-1)).round().astype(np.ubyte)
 
 
-class ConvView(QWidget):
+class ConvView(ThemeAwareWidget):
     """Kernels and feature maps of every conv layer for a chosen input image.
 
     The image list is filled with ``set_image_choices``; choosing one only emits
@@ -324,11 +323,6 @@ class ConvView(QWidget):
         self._structure = None
         if self.data is not None:
             self.update_data(self.data)
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in THEME_EVENTS:    # after the theme has set pyqtgraph's colours
-            QTimer.singleShot(0, self, self.restyle)
 
     # ------------------------------------------------------------ internals
     def _build_rows(self, layers) -> None:

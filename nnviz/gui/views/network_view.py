@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView,
-                               QVBoxLayout, QWidget)
+                               QVBoxLayout)
 
 from nnviz.core.viewdata import ELEMENTWISE_KINDS, MAX_NODES, NetworkData
-from nnviz.gui.views.output_view import THEME_EVENTS
-from nnviz.gui.views.plotstyle import color, scaled_font
+from nnviz.gui.views.plotstyle import ThemeAwareWidget, color, scaled_font
 
 POSITIVE, NEGATIVE = color(0), color(3)          # Okabe-Ito blue and vermillion
 WIDTHS = (0.6, 1.4, 2.4, 3.6)                    # pixels, by |w| / max|w| quartile
@@ -90,7 +89,7 @@ def _columns(data: NetworkData) -> list[_Column]:
     return columns
 
 
-class NetworkView(QWidget):
+class NetworkView(ThemeAwareWidget):
     """A diagram of the network, redrawn with the current weights."""
 
     def __init__(self, parent=None):
@@ -138,11 +137,6 @@ class NetworkView(QWidget):
         if self.data is not None:
             self._build(self.data)
             self._draw_weights(self.data)
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in THEME_EVENTS:    # after the theme has set pyqtgraph's colours
-            QTimer.singleShot(0, self, self.restyle)
 
     def node_counts(self) -> list[int]:
         """Nodes drawn per column (input first); 0 for a block."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout
 
 from nnviz.core.viewdata import OutputData
-from nnviz.gui.views.plotstyle import (apply_font_scale, brush, color, make_plot,
+from nnviz.gui.views.plotstyle import (ThemeAwareWidget, apply_font_scale, brush, color, make_plot,
                                        scaled_font)
 
 SYMBOLS = ("o", "s", "t", "d", "star", "p", "h", "t1", "+", "x")  # shape per class, too
@@ -251,12 +251,11 @@ class _ConfusionPage(_Page):
             text.setFont(font)
 
 
-THEME_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 PAGES = {"boundary": _BoundaryPage, "curve": _CurvePage,
          "scatter": _ScatterPage, "confusion": _ConfusionPage}
 
 
-class OutputView(QWidget):
+class OutputView(ThemeAwareWidget):
     """The network's output over the data: boundary, curve, scatter or confusion."""
 
     def __init__(self, parent=None):
@@ -312,11 +311,6 @@ class OutputView(QWidget):
         self.page = None
         if self.data is not None:
             self.update_data(self.data)
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() in THEME_EVENTS:    # after the theme has set pyqtgraph's colours
-            QTimer.singleShot(0, self, self.restyle)
 
     def _reset_plot(self) -> None:
         item = self.plot.getPlotItem()

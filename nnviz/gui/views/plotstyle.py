@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -21,6 +21,23 @@ LOG_CEILING = 1e12     # infinite values are drawn here on log axes
 BASE_POINT_SIZE = 10.0
 LINE_WIDTH = 2.0         # curve width in pixels at font scale 1 (wider on a projector)
 WIDEST_TICK = "0.0001"   # left axes reserve room for tick labels this wide
+THEME_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+
+
+class ThemeAwareWidget(QWidget):
+    """A view that rebuilds its items (``restyle()``) after the theme changes.
+
+    The rebuild is deferred to the event loop, so it runs after the theme has
+    set pyqtgraph's colours.
+    """
+
+    def restyle(self) -> None:
+        raise NotImplementedError
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in THEME_EVENTS:
+            QTimer.singleShot(0, self, self.restyle)
 
 
 def color(i: int) -> str:
