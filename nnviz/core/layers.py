@@ -13,7 +13,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from .activations import ACTIVATION_OPTIONS, ACTIVATIONS, make_activation
 from .errors import SpecError
@@ -60,6 +60,57 @@ def _activation(spec, index, default="identity"):
     options = {key: _float(spec, key, index, default_value, 0.0, 1e6)
                for key, default_value in ACTIVATION_OPTIONS.get(name, {}).items()}
     return name, options
+
+
+# --------------------------------------------------------------------------- numpy helpers
+class _Scratch:
+    """Scratch arrays reused between calls, one set per (batch size, mode).
+
+    A few sets are kept, so training batches and the larger evaluation batches do not
+    reallocate each other's buffers; very large sets are not kept at all.
+    """
+
+    MAX_SETS = 6
+    MAX_BYTES = 64 * 2 ** 20
+
+    def __init__(self, make):
+        self._make = make  # make(n) -> dict of arrays
+        self._sets = {}
+
+    def get(self, n, training):
+        key = (n, training)
+        bufs = self._sets.get(key)
+        if bufs is None:
+            bufs = self._make(n)
+            if sum(a.nbytes for a in bufs.values() if isinstance(a, np.ndarray)) <= self.MAX_BYTES:
+                if len(self._sets) >= self.MAX_SETS:
+                    del self._sets[next(iter(self._sets))]
+                self._sets[key] = bufs
+        return bufs
+
+
+def _taps(kernel, stride, pads, in_hw, out_hw):
+    """The kernel taps (i, j) that touch the input, with where they read and write.
+
+    Tap (i, j) multiplies input pixel (oy*s + i - pt, ox*s + j - pl) into output pixel
+    (oy, ox); outputs whose input pixel lies in the zero padding are skipped.  Returns
+    (i, j, out_rows, out_cols, in_rows, in_cols) with slices.
+    """
+    def ranges(before, size, out):
+        result = []
+        for i in range(kernel):
+            lo = max(0, -(-(before - i) // stride))
+            hi = min(out, (size - 1 - i + before) // stride + 1)
+            if hi <= lo:
+                result.append(None)
+            else:
+                start = lo * stride + i - before
+                result.append((slice(lo, hi), slice(start, start + stride * (hi - lo - 1) + 1, stride)))
+        return result
+    rows = ranges(pads[0][0], in_hw[0], out_hw[0])
+    cols = ranges(pads[1][0], in_hw[1], out_hw[1])
+    return [(i, j, rows[i][0], cols[j][0], rows[i][1], cols[j][1])
+            for i in range(kernel) for j in range(kernel) if rows[i] is not None and cols[j] is not None]
 
 
 # --------------------------------------------------------------------------- base classes
@@ -198,7 +249,14 @@ def conv_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int
 
 
 class Conv2D(ActivatedLayer):
-    """2-D cross-correlation over NCHW images, as in every deep-learning library."""
+    """2-D cross-correlation over NCHW images, as in every deep-learning library.
+
+    im2col per sample: ``cols`` is (N, C*k*k + 1, OH*OW), filled by one copy per kernel
+    tap over contiguous rows (plus a constant row of ones for the bias), and
+    z[n] = [W | b] @ cols[n] is already NCHW.  Taps over the zero padding are never
+    written: those entries of the reused buffer stay zero.  Stacked small products also
+    keep BLAS on one thread (one large product would wake its thread pool).
+    """
 
     kind = "conv2d"
     keys = frozenset({"filters", "kernel_size", "stride", "padding", "activation", "alpha"})
@@ -229,57 +287,85 @@ class Conv2D(ActivatedLayer):
 
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
-        self._buffers = {}
         f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
         self.params = {"W": INITIALISERS[init](rng, (f, c, k, k), c * k * k, f * k * k),
                        "b": np.zeros(f)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
+        _, h, w = input_shape
+        taps = _taps(k, self.spec["stride"], self.pads, (h, w), out[1:])
+        # A tap reading every input pixel once (the centre one for stride 1, "same")
+        # initialises dx in col2im; otherwise dx starts from zeros.
+        full = [t for t in taps if t[4] == slice(0, h, 1) and t[5] == slice(0, w, 1)]
+        self._dx_first = full[0] if full else None
+        self._taps = ([self._dx_first] if full else []) + [t for t in taps if not full or t is not full[0]]
+        self._scratch = _Scratch(self._make_scratch)
         return out
 
-    def _buffer(self, name, shape):
-        """A scratch array reused between steps of the same batch size."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape:
-            buf = self._buffers[name] = np.zeros(shape)
-        return buf
+    def _make_scratch(self, n):
+        (c, _, _), (f, oh, ow), k = self.input_shape, self.output_shape, self.spec["kernel_size"]
+        ckk = c * k * k
+        # cols[n] holds the C*k*k tap rows and a row of ones, so that one product with
+        # [W | b] gives z, and the product of delta with cols gives [dW | db].
+        cols = np.zeros((n, ckk + 1, oh * ow))
+        cols[:, ckk] = 1.0
+        taps = cols[:, :ckk].reshape(n, c, k, k, oh, ow)
+        assert np.shares_memory(taps, cols)  # splitting axes always gives a view
+        dcols = np.empty((n, c, k, k, oh, ow))
+        return {"cols": cols, "dcols": dcols, "wb": np.empty((f, ckk + 1)),
+                "dwb": np.empty((n, f, ckk + 1)), "dwb_sum": np.empty((f, ckk + 1)),
+                # destination views of the tap copies (forward) and sources (backward)
+                "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps],
+                "dcols_taps": [dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
 
     def _linear(self, x, training):
-        k, s = self.spec["kernel_size"], self.spec["stride"]
-        (pt, pb), (pl, pr) = self.pads
-        n, (c, h, w), (f, oh, ow) = x.shape[0], self.input_shape, self.output_shape
-        if pt or pb or pl or pr:  # the border of the buffer stays zero
-            padded = self._buffer("padded", (n, c, h + pt + pb, w + pl + pr))
-            padded[:, :, pt:pt + h, pl:pl + w] = x
-            x = padded
-        # cols: one row per output pixel (n, oy, ox), one column per (channel, ky, kx).
-        cols = self._buffer("cols", (n, oh, ow, c, k, k))
-        for i in range(k):
-            for j in range(k):
-                cols[:, :, :, :, i, j] = x[:, :, i:i + s * oh:s, j:j + s * ow:s].transpose(0, 2, 3, 1)
-        self.cols = cols.reshape(n * oh * ow, c * k * k)
-        z = self.cols @ self.params["W"].reshape(f, -1).T
-        z += self.params["b"]
-        return np.ascontiguousarray(z.reshape(n, oh, ow, f).transpose(0, 3, 1, 2))
+        n = x.shape[0]
+        f, oh, ow = self.output_shape
+        bufs = self._scratch.get(n, training)
+        for dst, (_, _, _, _, iy, ix) in zip(bufs["cols_taps"], self._taps):
+            np.copyto(dst, x[:, :, iy, ix])
+        wb = bufs["wb"]
+        np.copyto(wb[:, :-1], self.params["W"].reshape(f, -1))
+        wb[:, -1] = self.params["b"]
+        self._bufs = bufs
+        self.cols = bufs["cols"]  # (N, C*k*k + 1, OH*OW)
+        return np.matmul(wb, self.cols).reshape(n, f, oh, ow)
 
     def _linear_backward(self, delta, need_input_grad):
-        f, k, s = self.spec["filters"], self.spec["kernel_size"], self.spec["stride"]
-        n, _, oh, ow = delta.shape
-        rows = delta.transpose(0, 2, 3, 1).reshape(-1, f)
-        np.matmul(rows.T, self.cols, out=self.grads["W"].reshape(f, -1))
-        rows.sum(axis=0, out=self.grads["b"])
+        n = delta.shape[0]
+        f, oh, ow = self.output_shape
+        bufs = self._bufs
+        d = delta.reshape(n, f, oh * ow)
+        dwb = np.sum(np.matmul(d, self.cols.transpose(0, 2, 1), out=bufs["dwb"]), axis=0, out=bufs["dwb_sum"])
+        np.copyto(self.grads["W"].reshape(f, -1), dwb[:, :-1])
+        np.copyto(self.grads["b"], dwb[:, -1])
         if not need_input_grad:
             return None
         c, h, w = self.input_shape
-        (pt, pb), (pl, pr) = self.pads
-        dcols = (rows @ self.params["W"].reshape(f, -1)).reshape(n, oh, ow, c, k, k)
-        dx = np.zeros((n, c, h + pt + pb, w + pl + pr))
-        for i in range(k):
-            for j in range(k):
-                dx[:, :, i:i + s * oh:s, j:j + s * ow:s] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-        return dx[:, :, pt:pt + h, pl:pl + w]
+        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"].reshape(n, -1, oh * ow))
+        sources = bufs["dcols_taps"]
+        if self._dx_first is None:
+            dx = np.zeros((n, c, h, w))
+            start = 0
+        else:
+            dx = np.empty((n, c, h, w))
+            np.copyto(dx, sources[0])
+            start = 1
+        for src, (_, _, _, _, iy, ix) in zip(sources[start:], self._taps[start:]):
+            view = dx[:, :, iy, ix]
+            view += src
+        return dx
 
 
 class _Pool2D(Layer):
+    """Pooling over p x p windows with stride s.
+
+    Training max pooling gathers the windows in one copy into ``win`` (p*p, N*C*OH*OW),
+    window position first, so the reductions and the first-maximum mask run over
+    contiguous rows; plain maxima and sums reduce the p*p strided views directly.
+    The gradient is written into dx through the p*p strided views: one multiply each
+    when windows do not overlap (stride >= size), an accumulation otherwise.
+    """
+
     keys = frozenset({"size", "stride"})
 
     def _parse(self, spec, index):
@@ -295,17 +381,74 @@ class _Pool2D(Layer):
                       f"use a size of at most {min(h, w)}")
         return (c, (h - p) // s + 1, (w - p) // s + 1)
 
-    def _slices(self, x):
-        """The p*p strided views x[window position k] of shape (N, C, OH, OW)."""
+    def build(self, input_shape, rng, init):
+        out = super().build(input_shape, rng, init)
+        c, h, w = input_shape
+        p, s = self.spec["size"], self.spec["stride"]
+        _, oh, ow = out
+        self._tiled = s == p                        # windows tile the input: reshape views
+        self._covers = self._tiled and oh * p == h and ow * p == w  # ... all of it
+        self._scratch = _Scratch(self._make_scratch)
+        return out
+
+    def _make_scratch(self, n):
+        c, oh, ow = self.output_shape
+        pp = self.spec["size"] ** 2
+        return {"win": np.empty((pp, n * c * oh * ow))}
+
+    def _windows(self, a):
+        """View (N, C, OH, p, OW, p) of a's windows (s >= p: they do not overlap)."""
+        n = a.shape[0]
+        c, oh, ow = self.output_shape
+        p, s = self.spec["size"], self.spec["stride"]
+        if self._tiled:
+            if not self._covers:
+                a = a[:, :, :oh * p, :ow * p]
+            return a.reshape(n, c, oh, p, ow, p)
+        sn, sc, sh, sw = a.strides
+        return as_strided(a, (n, c, oh, p, ow, p), (sn, sc, sh * s, sh, sw * s, sw))
+
+    def _gather(self, x, training):
+        """win[(i, j), (n, c, oy, ox)] = x[n, c, oy*s + i, ox*s + j]."""
+        n = x.shape[0]
+        c, oh, ow = self.output_shape
+        p = self.spec["size"]
+        bufs = self._scratch.get(n, training)
+        win = bufs["win"]
+        if self.spec["stride"] >= p:
+            np.copyto(win.reshape(p, p, n, c, oh, ow), self._windows(x).transpose(3, 5, 0, 1, 2, 4))
+        else:
+            sn, sc, sh, sw = x.strides
+            s = self.spec["stride"]
+            view = as_strided(x, (p, p, n, c, oh, ow), (sh, sw, sn, sc, sh * s, sw * s))
+            np.copyto(win.reshape(p, p, n, c, oh, ow), view)
+        return bufs, win
+
+    def _reduce(self, x, ufunc):
+        """ufunc.reduce over the p*p strided window-position views of x (no gather)."""
         p, s = self.spec["size"], self.spec["stride"]
         _, oh, ow = self.output_shape
-        return [x[:, :, i:i + s * oh:s, j:j + s * ow:s] for i in range(p) for j in range(p)]
+        views = [x[:, :, i:i + s * oh:s, j:j + s * ow:s] for i in range(p) for j in range(p)]
+        if len(views) == 1:
+            return views[0].copy()
+        out = ufunc(views[0], views[1])
+        for view in views[2:]:
+            ufunc(out, view, out=out)
+        return out
 
-    def _scatter(self, per_position):
-        """Sum per-window-position gradients (a function of position k) into dx."""
-        dx = np.zeros((self.n,) + self.input_shape)
-        for k, view in enumerate(self._slices(dx)):
-            view += per_position(k)
+    def _scatter(self, grad_out, weight):
+        """dx: sum over window positions k = (i, j) of grad_out * weight(k), scattered back."""
+        n = grad_out.shape[0]
+        c, oh, ow = self.output_shape
+        p, s = self.spec["size"], self.spec["stride"]
+        dx = np.empty((n,) + self.input_shape) if self._covers else np.zeros((n,) + self.input_shape)
+        for i in range(p):
+            for j in range(p):
+                view = dx[:, :, i:i + s * oh:s, j:j + s * ow:s]
+                if s >= p:  # windows do not overlap
+                    np.multiply(grad_out, weight(i * p + j), out=view)
+                else:
+                    view += grad_out * weight(i * p + j)
         return dx
 
 
@@ -314,40 +457,46 @@ class MaxPool2D(_Pool2D):
 
     kind = "maxpool2d"
 
+    def _make_scratch(self, n):
+        bufs = super()._make_scratch(n)
+        shape = bufs["win"].shape
+        bufs["hit"] = np.empty(shape, dtype=bool)
+        bufs["seen"] = np.empty(shape, dtype=bool)
+        bufs["chosen"] = np.empty(shape, dtype=bool)
+        return bufs
+
     def forward(self, x, training):
-        self.n = x.shape[0]
-        slices = self._slices(x)
-        out = slices[0].copy()
-        for view in slices[1:]:
-            np.maximum(out, view, out=out)
-        if training:  # which window position gives each maximum, first one on ties
-            self.chosen = [slices[0] == out]
-            taken = self.chosen[0].copy()
-            for view in slices[1:]:
-                chosen = (view == out) & ~taken
-                taken |= chosen
-                self.chosen.append(chosen)
-        return out
+        if not training:
+            return self._reduce(x, np.maximum)
+        n = x.shape[0]
+        bufs, win = self._gather(x, training)
+        out = win.max(axis=0)
+        # Which window position gives each maximum, the first one on ties.
+        hit, seen, chosen = bufs["hit"], bufs["seen"], bufs["chosen"]
+        np.equal(win, out, out=hit)
+        seen[0] = hit[0]  # seen[k]: a maximum at a position <= k
+        for k in range(1, len(win)):
+            np.logical_or(seen[k - 1], hit[k], out=seen[k])
+        chosen[0] = seen[0]
+        np.greater(seen[1:], seen[:-1], out=chosen[1:])
+        self.chosen = chosen.reshape((len(win), n) + self.output_shape)
+        return out.reshape((n,) + self.output_shape)
 
     def backward(self, grad_out, need_input_grad=True):
-        return self._scatter(lambda k: grad_out * self.chosen[k])
+        return self._scatter(grad_out, self.chosen.__getitem__)
 
 
 class AvgPool2D(_Pool2D):
     kind = "avgpool2d"
 
     def forward(self, x, training):
-        self.n = x.shape[0]
-        slices = self._slices(x)
-        out = slices[0].copy()
-        for view in slices[1:]:
-            out += view
+        out = self._reduce(x, np.add)
         out /= self.spec["size"] ** 2
         return out
 
     def backward(self, grad_out, need_input_grad=True):
         share = grad_out / self.spec["size"] ** 2
-        return self._scatter(lambda k: share)
+        return self._scatter(share, lambda k: 1.0)
 
 
 class Flatten(Layer):
