@@ -1,17 +1,22 @@
 """TrainingSession: runs an experiment's training off the GUI thread and relays it.
 
-By default the numeric work runs in a child process (multiprocessing "spawn";
-a forked copy of a process with Qt loaded is unsafe), because a thread that
-trains flat out holds Python's GIL and starves the GUI thread (lag p95 near a
-second).  A relay thread in the GUI process reads the child's messages and
+Design (measured with benchmarks/gui_responsiveness.py on a 2-core machine):
+the numeric work runs in a child process started with multiprocessing "spawn"
+(forking a process that has Qt loaded is unsafe).  A thread that trains in the
+GUI process holds Python's GIL: flat out it freezes the window (lag p95 in
+the hundreds of ms, max seconds), and one that waits for each frame to be
+painted (``mode="thread"``) keeps the window responsive but trains at a
+fraction of the speed as soon as painting costs a few tens of ms.  The child
+trains on its own core; it sends snapshots at most ``max_fps`` times a second
+and the view data (decision boundary, feature maps, network diagram) of the
+visible views a few times a second.  A relay thread here receives them and
 wakes the GUI thread, which emits only the newest snapshot, at most
-``max_fps`` times a second; view data (decision boundary, feature maps,
-network diagram) is computed in the child, a few times a second, for the
-visible views only.  ``mode="thread"`` runs the same driver in a thread that,
-after each snapshot, waits until the GUI reports the frame painted
-(``frame_painted``); it is kept for comparison (benchmarks/gui_responsiveness.py).
+``max_fps`` times a second and, once the views report paints
+(``frame_painted``), not before the previous frame is on screen.
 
-Figures of both designs and the reason for the choice: benchmarks/README.md.
+Feed the views through a ``ViewPacer`` (nnviz/gui/session_pacer.py), which
+updates one view per event-loop turn, so no repaint of all views at once
+blocks the window.
 """
 
 from __future__ import annotations
@@ -341,9 +346,15 @@ class _ProcessLink:
         self.process = context.Process(
             target=child_main, args=(experiment, child_commands, child_events, options),
             name="nnviz-training", daemon=True)
-        self.process.start()
-        child_commands.close()    # only the child holds these ends now, so either
-        child_events.close()      # side sees EOF when the other one goes away
+        try:
+            self.process.start()
+        except BaseException:
+            for end in (child_commands, child_events, self._commands, self._events):
+                end.close()
+            raise
+        finally:
+            child_commands.close()    # only the child holds these ends now, so either
+            child_events.close()      # side sees EOF when the other one goes away
         self._deliver = deliver
         self._closed = False
         self._relay = threading.Thread(target=self._relay_loop, name="nnviz-relay", daemon=True)
@@ -362,9 +373,13 @@ class _ProcessLink:
             except (EOFError, OSError):
                 break
             self._deliver(message)
-        if not self._closed:
-            self.process.join(JOIN_TIMEOUT)
-            self._deliver(("lost", f"exit code {self.process.exitcode}"))
+        if not self._closed:              # the child died by itself (crash, killed)
+            try:
+                self.process.join(JOIN_TIMEOUT)
+                code = self.process.exitcode
+            except ValueError:            # closed meanwhile by close()
+                return
+            self._deliver(("lost", f"exit code {code}"))
 
     def close(self) -> None:
         if self._closed:
