@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numerics import sum_of_squares
+
 _TINY = 1e-12
 
 
@@ -31,8 +33,7 @@ class MSE(Cost):
     name = "mse"
 
     def value(self, a, y):
-        d = a - y
-        return float(np.vdot(d, d)) / len(a)
+        return sum_of_squares(a - y) / len(a)
 
     def gradient(self, a, y):
         return (2.0 / len(a)) * (a - y)

@@ -11,6 +11,7 @@ from .costs import COST_ALIASES, COSTS, make_cost
 from .errors import SpecError
 from .init import INITIALISERS
 from .layers import ActivatedLayer, make_layer
+from .numerics import sum_of_squares
 
 SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed"}
 # Training memory for a batch of this many samples must fit in half the machine.
@@ -104,7 +105,7 @@ class Network:
 
     def l2_penalty(self) -> float:
         """sum over dense and conv weights of W^2 (multiply by l2/2 for the cost)."""
-        return sum(float(np.vdot(w, w)) for w in self.weight_matrices())
+        return sum(sum_of_squares(w) for w in self.weight_matrices())
 
     def weight_matrices(self):
         return [layer.params["W"] for layer in self.layers if "W" in layer.params]
@@ -130,7 +131,7 @@ class Network:
                 if "W" in layer.params:
                     w = layer.params["W"]
                     layer.grads["W"] += l2 * w
-                    loss += 0.5 * l2 * float(np.vdot(w, w))
+                    loss += 0.5 * l2 * sum_of_squares(w)
         return loss
 
     def _fused(self, last) -> bool:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numerics import norm as _norm
 from .snapshot import LayerProbe
 
 SAMPLE_SIZE = 2000  # activation values kept per layer for histograms
-
-
-def _norm(a: np.ndarray) -> float:
-    flat = a.reshape(-1)
-    return float(np.sqrt(np.dot(flat, flat)))
 
 
 def dead_fraction(z: np.ndarray) -> float:

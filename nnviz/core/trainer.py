@@ -11,6 +11,7 @@ import numpy as np
 from .datasets import load_dataset
 from .errors import SpecError, TrainingDiverged
 from .network import Network
+from .numerics import sum_of_squares
 from .optimizers import make_optimizer
 from .probes import probe_layer
 from .snapshot import Snapshot
@@ -195,7 +196,7 @@ class Trainer:
         if self.clip_norm is None:
             return 1.0
         grads = [g.reshape(-1) for layer in self.network.layers for g in layer.grads.values()]
-        total = math.sqrt(sum(float(np.dot(g, g)) for g in grads))
+        total = math.sqrt(sum(sum_of_squares(g) for g in grads))
         if not math.isfinite(total):
             raise TrainingDiverged(f"the gradient norm became {total} at step {self.step_count + 1}; "
                                    "try a smaller learning rate")

@@ -220,3 +220,11 @@ def test_l2_adds_half_lambda_w_squared_to_cost_and_lambda_w_to_weight_gradients(
     assert with_l2 == pytest.approx(plain + lam / 2 * net.l2_penalty())
     np.testing.assert_allclose(net.layers[0].grads["W"], grads["W"] + lam * net.layers[0].params["W"])
     np.testing.assert_allclose(net.layers[0].grads["b"], grads["b"])
+
+
+def test_sum_of_squares_is_exact_across_chunks():
+    from nnviz.core.numerics import norm, sum_of_squares
+
+    a = np.random.default_rng(0).normal(size=(3, 7, 1001))
+    assert sum_of_squares(a) == pytest.approx(float(np.sum(a * a)), rel=1e-12)
+    assert norm(a[:, :, :5]) == pytest.approx(np.linalg.norm(a[:, :, :5]), rel=1e-12)
