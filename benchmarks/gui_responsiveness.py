@@ -22,11 +22,22 @@ one view per event-loop turn, or all at once from the snapshot signal):
                   GUI has painted it (``frame_painted``, 0.1 s timeout); paced views;
 * thread-naive    a worker thread that trains flat out; views updated at once.
 
+``--window`` measures the real application instead: a ``MainWindow`` (its
+docks, panels, status bar, session and ViewPacer) with a preset (default
+``digits_mlp``) or an experiment file, Start clicked, then N seconds of
+training: event-loop lag, frames painted per second by each view (an update
+followed by a paint; hidden tabbed views get about one background update a
+second and no paint), updates per second, and throughput against a headless
+``Trainer`` run of the same experiment for the same time in a child process,
+run just before the window opens.  The experiment's epochs are raised so that
+the run does not end during the measurement.
+
 Targets: lag p95 <= 20 ms and max <= 100 ms, >= 15 frames/s, >= 75 % of
 headless throughput.  Run offscreen::
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_responsiveness.py
     ... --designs process thread --epochs 300 --repeat 2
+    ... --window [--preset digits_mlp | --experiment my.json] [--seconds 20]
 
 Figures vary with machine load: run it on an otherwise idle machine.
 """
@@ -92,6 +103,35 @@ def measure_headless(epochs: int) -> dict:
     samples_per_s, steps = receiver.recv()
     process.join()
     return {"design": "headless", "samples_per_s": samples_per_s, "steps": steps}
+
+
+def _headless_timed_child(experiment: dict, warmup: float, seconds: float, conn) -> None:
+    from nnviz.core.experiment import Experiment
+    from nnviz.core.trainer import Trainer
+    trainer = Trainer(Experiment.from_dict(experiment))
+    points, start = [], time.perf_counter()
+    for snap in trainer.run():
+        now = time.perf_counter()
+        if now >= start + warmup:
+            points.append((now, snap.samples_seen))
+        if now >= start + warmup + seconds:
+            break
+    conn.send(throughput(points) if len(points) > 1 else float("nan"))
+    conn.close()
+
+
+def measure_headless_timed(experiment: dict, warmup: float, seconds: float) -> float:
+    """Samples/s of ``experiment`` in a plain Trainer loop (spawned process, no Qt),
+    over ``seconds`` after ``warmup`` seconds, as the window is measured."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_headless_timed_child,
+                              args=(experiment, warmup, seconds, sender))
+    process.start()
+    sender.close()
+    samples_per_s = receiver.recv()
+    process.join()
+    return samples_per_s
 
 
 # ---------------------------------------------------------------- GUI
@@ -283,11 +323,216 @@ def measure_gui(design: str, epochs: int, timeout_s: float, views: str = "real",
             "snapshots_per_s": (len(points) - 1) / (end - start), "seconds": end - start}
 
 
+def _lags(fired: list[float], start: float, end: float) -> list[float]:
+    """How late each 5 ms tick came, in ms; the window's ends count as ticks."""
+    ticks = [start] + [t for t in fired if start < t < end] + [end]
+    return [max(0.0, (b - a) * 1000 - LAG_INTERVAL_MS) for a, b in zip(ticks, ticks[1:])]
+
+
 def _percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(math.ceil(q / 100 * len(ordered))) - 1)]
+
+
+# ---------------------------------------------------------------- the real window
+
+
+class _ViewMeter:
+    """Counts a view's updates (update_snapshot / update_data, however called) and
+    its frames (a paint of the view or a plot inside after an update)."""
+
+    def __init__(self, view):
+        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtWidgets import QAbstractScrollArea
+
+        self.updates: list[float] = []
+        self.frames: list[float] = []
+        self._dirty = False
+        for method in ("update_snapshot", "update_data"):
+            original = getattr(view, method, None)
+            if original is not None:
+                setattr(view, method, self._counted(original))
+        meter = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+                if event.type() == QEvent.Type.Paint and meter._dirty:
+                    meter._dirty = False
+                    meter.frames.append(time.perf_counter())
+                return False
+
+        self._filter = Filter(view)
+        for target in [view] + view.findChildren(QAbstractScrollArea):
+            if isinstance(target, QAbstractScrollArea):
+                target = target.viewport()
+            target.installEventFilter(self._filter)
+
+    def _counted(self, original):
+        def update(payload):
+            self._dirty = True
+            self.updates.append(time.perf_counter())
+            original(payload)
+        return update
+
+    @staticmethod
+    def rate(times: list[float], start: float, end: float) -> float:
+        return sum(1 for t in times if start <= t <= end) / (end - start)
+
+
+SNAPSHOT_VIEWS = ("loss", "gradient", "activation")
+
+
+def window_experiment(args) -> dict:
+    """The experiment of ``--window``: a preset or a file, with epochs enough to
+    outlast the measurement."""
+    from nnviz.core.experiment import Experiment, load_preset
+    exp = Experiment.load(args.experiment) if args.experiment else load_preset(args.preset)
+    d = exp.to_dict()
+    d["training"]["epochs"] = max(int(d["training"]["epochs"]), 100_000)
+    return d
+
+
+def measure_window(experiment: dict, warmup: float, seconds: float,
+                   start_timeout: float = 60.0) -> dict:
+    """The application's MainWindow: click Start, wait for the first snapshot and
+    ``warmup`` s, then measure ``seconds`` s of training."""
+    import tempfile
+
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from nnviz.gui.main_window import MainWindow
+    from nnviz.gui.session_pacer import on_screen
+    from nnviz.gui.settings import Settings
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="nnviz-bench-") as tmp:
+        window = MainWindow(experiment, settings=Settings(os.path.join(tmp, "settings.ini")),
+                            prepare=False)
+        meters = {key: _ViewMeter(view) for key, view in window.views.items()}
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        for _ in range(10):
+            app.processEvents()
+        points: list[tuple[float, int, float]] = []   # (time, samples_seen, elapsed)
+        cpu: list[tuple[float, float]] = []
+
+        def on_snapshot(snap):
+            points.append((time.perf_counter(), snap.samples_seen, snap.elapsed))
+
+        fired: list[float] = []
+        lag_timer = QTimer()
+        lag_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        lag_timer.timeout.connect(lambda: fired.append(time.perf_counter()))
+        loop = QEventLoop()
+
+        QTest.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+        session = window.session
+        session.snapshot.connect(on_snapshot)
+        session.stateChanged.connect(
+            lambda s: loop.quit() if s not in ("running", "paused") else None)
+        # wait for the child process to train (spawn, import, data set)
+        first = QTimer(singleShot=True, interval=20)
+        deadline = time.perf_counter() + start_timeout
+
+        def poll():
+            if points or time.perf_counter() > deadline:
+                loop.quit()
+            else:
+                first.start()
+        first.timeout.connect(poll)
+        first.start()
+        loop.exec()
+        if not points:
+            state, text = window.state, session.last_message
+            window.close()
+            raise RuntimeError(f"window: no training seen (state {state}: {text})")
+        lag_timer.start(LAG_INTERVAL_MS)
+        QTimer.singleShot(int((warmup + seconds) * 1000), loop.quit)
+        t_start = time.perf_counter() + warmup
+        QTimer.singleShot(int(warmup * 1000),
+                          lambda: cpu.append((time.perf_counter(), time.process_time())))
+        loop.exec()
+        cpu.append((time.perf_counter(), time.process_time()))
+        lag_timer.stop()
+        shown = {key for key, view in window.views.items() if on_screen(view)}
+        state = window.state
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+    window_points = [p for p in points if p[0] >= t_start]
+    if len(window_points) < 2:
+        raise RuntimeError(f"window: too few snapshots measured (state {state})")
+    start, end = window_points[0][0], window_points[-1][0]
+    lags = _lags(fired, start, end)
+    (_, n0, e0), (_, n1, e1) = window_points[0], window_points[-1]
+    fps = {key: _ViewMeter.rate(m.frames, start, end) for key, m in meters.items()}
+    ups = {key: _ViewMeter.rate(m.updates, start, end) for key, m in meters.items()}
+    return {"design": "window", "state": state,
+            "samples_per_s": throughput([p[:2] for p in window_points]),
+            "samples_per_train_s": (n1 - n0) / (e1 - e0) if e1 > e0 else float("nan"),
+            "lag_p50": _percentile(lags, 50), "lag_p95": _percentile(lags, 95),
+            "lag_max": max(lags, default=float("nan")),
+            # the frame-rate target is for the curve views: the worker computes the
+            # heavy views' data only every VIEW_INTERVAL (0.25 s) by design
+            "fps": min((fps[k] for k in shown if k in SNAPSHOT_VIEWS), default=float("nan")),
+            "view_fps": fps, "view_ups": ups, "shown": shown,
+            "gui_cpu": (cpu[-1][1] - cpu[0][1]) / (cpu[-1][0] - cpu[0][0]),
+            "snapshots_per_s": (len(window_points) - 1) / (end - start), "seconds": end - start}
+
+
+def report_window(rows: list[dict], title: str) -> str:
+    keys = list(rows[0]["view_fps"])
+    header = (f"{'run':<4} {'samples/s':>10} {'/train s':>9} {'headless':>10} "
+              f"{'ratio':>6} {'lag p50':>8} {'p95':>7} {'max':>7} {'snaps/s':>8} {'GUI CPU':>8}"
+              "  targets")
+    lines = [title, "", header, "-" * 96]
+    for i, row in enumerate(rows, 1):
+        ok = (row["lag_p95"] <= TARGETS["lag_p95"] and row["lag_max"] <= TARGETS["lag_max"]
+              and row["fps"] >= TARGETS["fps"] and row["ratio"] >= TARGETS["ratio"])
+        lines.append(
+            f"{i:<4} {row['samples_per_s']:>10,.0f} {row['samples_per_train_s']:>9,.0f} "
+            f"{row['headless']:>10,.0f} "
+            f"{row['ratio']:>6.0%} {row['lag_p50']:>6.1f}ms {row['lag_p95']:>5.1f}ms "
+            f"{row['lag_max']:>5.0f}ms {row['snapshots_per_s']:>8.1f} {row['gui_cpu']:>8.0%}  "
+            f"{'met' if ok else 'MISSED'}")
+    lines += ["", ("frames painted per second (updates per second) by view; "
+                   "* = hidden behind a tab or closed:"),
+              f"{'run':<4} " + " ".join(f"{k:>14}" for k in keys), "-" * (5 + 15 * len(keys))]
+    for i, row in enumerate(rows, 1):
+        cells = [f"{row['view_fps'][k]:5.1f} ({row['view_ups'][k]:4.1f})"
+                 + ("*" if k not in row["shown"] else " ") for k in keys]
+        lines.append(f"{i:<4} " + " ".join(f"{c:>14}" for c in cells))
+    lines += [("samples/s: wall clock between the first and last snapshot measured; /train s: "
+               "samples_seen / elapsed of the snapshots (training time in the worker)"),
+              ("targets: lag p95 <= 20 ms, max <= 100 ms, >= 15 frames/s on every shown curve "
+               "view (loss, gradient, activation; output and network get data ~4/s by design), "
+               ">= 75 % of headless samples/s (headless run just before each window)")]
+    return "\n".join(lines)
+
+
+def main_window(args) -> int:
+    experiment = window_experiment(args)
+    rows = []
+    for _ in range(args.repeat):
+        headless = measure_headless_timed(experiment, args.warmup, args.seconds)
+        row = measure_window(experiment, args.warmup, args.seconds)
+        row["headless"] = headless
+        row["ratio"] = row["samples_per_s"] / headless
+        rows.append(row)
+    name = args.experiment or f"preset {args.preset}"
+    title = (f"MainWindow, {name}: {experiment.get('title', '')}; "
+             f"{args.seconds:g} s measured after {args.warmup:g} s, {nproc()} CPU(s)")
+    print(report_window(rows, title))
+    return 0
+
+
+def nproc() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 # ---------------------------------------------------------------- report
@@ -338,8 +583,19 @@ def main(argv=None) -> int:
     parser.add_argument("--fps", type=float, default=None,
                         help="the session's max_fps (default: TrainingSession's)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run at most")
+    parser.add_argument("--window", action="store_true",
+                        help="measure the application's MainWindow instead of the designs")
+    parser.add_argument("--preset", default="digits_mlp", help="--window: preset to train")
+    parser.add_argument("--experiment", default=None,
+                        help="--window: experiment file to train instead of a preset")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="--window: seconds measured (after --warmup)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="--window: seconds of training before measuring")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.window:
+        return main_window(args)
 
     runs: dict[str, list[dict]] = {design: [] for design in args.designs}
     for _ in range(args.repeat):          # interleaved, so load drifts hit every design

@@ -2,9 +2,12 @@
 
 The window owns the experiment as a plain dict (``experiment_dict``), edited
 by the panels and checked by the engine after every edit; a valid one becomes
-an ``Experiment`` that a ``TrainingSession`` trains off the GUI thread.  The
-session's snapshots go to the curve views, its view data to the heavy views;
-before a run the heavy views show the freshly initialised network.
+an ``Experiment`` that a ``TrainingSession`` trains off the GUI thread.  A
+``ViewPacer`` per session hands its snapshots to the curve views and its view
+data to the heavy views, one view per event-loop turn and only to the views on
+screen (a hidden one gets the newest data when it is shown); the window's own
+snapshot slot updates only the status bar.  Before a run the heavy views show
+the freshly initialised network.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self._session_factory = session_factory
         self.session = None
+        self.pacer = None                # feeds the views from self.session
         self._started = False
         self._prepare = prepare
         self._spec: dict = {}
@@ -707,14 +711,25 @@ class MainWindow(QMainWindow):
                 signal.connect(slot)
             session.set_visible_views(self.visible_views())
             session.set_conv_image(self.conv_image())
-            if hasattr(session, "watch_paints"):
-                session.watch_paints(*self.views.values())
+            self.pacer = self._make_pacer(session)
             self.session = session
         return self.session
 
     def _session_slots(self, session):
-        return ((session.snapshot, self.show_snapshot), (session.viewData, self.show_view_data),
-                (session.stateChanged, self._on_state), (session.message, self._on_message))
+        return ((session.snapshot, self._on_snapshot), (session.stateChanged, self._on_state),
+                (session.message, self._on_message))
+
+    def _make_pacer(self, session):
+        """The views, fed from ``session`` one per event-loop turn (it calls
+        ``session.frame_painted`` when a frame is on screen)."""
+        from nnviz.gui.session_pacer import ViewPacer
+        pacer = ViewPacer(session)
+        for key, *_, name in VIEWS:
+            if name is None:
+                pacer.add_snapshot_view(self.views[key])
+            else:
+                pacer.add_data_view(name, self.views[key])
+        return pacer
 
     def _begin_run(self):
         """The session to train with; the curve views start empty."""
@@ -748,6 +763,11 @@ class MainWindow(QMainWindow):
         self._started = False
         self._prepare_timer.stop()
         session, self.session = self.session, None
+        pacer, self.pacer = self.pacer, None
+        if pacer is not None:
+            pacer.close()                 # no more updates, event filters removed
+            pacer.setParent(None)
+            pacer.deleteLater()
         if session is not None:
             for signal, slot in self._session_slots(session):
                 signal.disconnect(slot)
@@ -763,22 +783,23 @@ class MainWindow(QMainWindow):
             self._idle_timer.start()
             self._prepare_timer.start()
 
+    def _on_snapshot(self, snap) -> None:
+        """A snapshot of the session: the status bar (the pacer feeds the views)."""
+        self._show_progress(snap)
+
     def show_snapshot(self, snap) -> None:
-        """A training snapshot: every curve view and the status bar."""
+        """A snapshot fed from outside (``begin_external_run``): every curve view
+        at once, and the status bar."""
         for key, *_, name in VIEWS:
             if name is None:
                 self.views[key].update_snapshot(snap)
         self._show_progress(snap)
-        if self.session is not None and not hasattr(self.session, "watch_paints"):
-            self.session.frame_painted()
 
     def show_view_data(self, name: str, data) -> None:
-        """Heavy view data computed by the worker: to the view of that name."""
+        """View data fed from outside (``begin_external_run``): to the view of that name."""
         view = self.views.get(name)
         if view is not None:
             view.update_data(data)
-        if self.session is not None and not hasattr(self.session, "watch_paints"):
-            self.session.frame_painted()
 
     def _on_state(self, state: str) -> None:
         now = time.perf_counter()
@@ -878,6 +899,8 @@ class MainWindow(QMainWindow):
     def _send_visible_views(self) -> None:
         if self.session is not None:
             self.session.set_visible_views(self.visible_views())
+        if self.pacer is not None:
+            self.pacer.refresh()         # views now in sight get what they missed
 
     def reset_layout(self) -> None:
         """Back to the arrangement of a first start."""

@@ -9,15 +9,38 @@ the next, always with the newest data (older data a view has not drawn yet is
 dropped, as the session itself coalesces).  When every view has drawn its
 latest data it calls ``session.frame_painted()``, so the session sends the next
 snapshot only when the last one is on screen.
+
+Only views on screen are updated at the frame rate.  A hidden view (closed
+dock, or a dock behind another tab, which Qt keeps "visible" but moves off
+screen) keeps its newest data aside and gets it when it is shown again
+(``refresh``, also run on the view's Show event).  A hidden *snapshot* view
+still gets the newest snapshot every ``hidden_interval`` seconds (no paint
+follows, so this costs only its Python update): its curves are histories,
+and without this a tab shown after a long run would have almost no points.
 """
 
 from __future__ import annotations
 
+import math
+import time
+
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-PAINT_TIMEOUT_MS = 50    # a view that does not repaint (hidden, unchanged) holds nobody longer
+PAINT_TIMEOUT_MS = 50    # a view that does not repaint (unchanged) holds nobody longer
+HIDDEN_INTERVAL = 1.0    # s: how often a hidden snapshot view gets a point of history
+
+
+def on_screen(view: QWidget) -> bool:
+    """The view is shown and lies (partly) inside its window: not closed, and not
+    a tabbed dock moved off screen behind another tab."""
+    if not view.isVisible():
+        return False
+    top = view.window()
+    if top is view:
+        return True
+    return QRect(view.mapTo(top, QPoint(0, 0)), view.size()).intersects(top.rect())
 
 
 class ViewPacer(QObject):
@@ -28,22 +51,32 @@ class ViewPacer(QObject):
         pacer = ViewPacer(session)
         pacer.add_snapshot_view(loss_view)
         pacer.add_data_view("output", output_view)
+
+    Call ``refresh()`` when views may have come into sight (e.g. a dock's
+    ``visibilityChanged``) and ``close()`` before dropping the session.
     """
 
     def __init__(self, session, parent: QObject | None = None, *,
-                 paint_timeout_ms: int = PAINT_TIMEOUT_MS):
+                 paint_timeout_ms: int = PAINT_TIMEOUT_MS,
+                 hidden_interval: float = HIDDEN_INTERVAL):
         super().__init__(parent if parent is not None else session)
         self._session = session
         self._snapshot_views: list[QWidget] = []
         self._data_views: dict[str, list[QWidget]] = {}
         self._pending: dict[QWidget, tuple[str, object]] = {}   # insertion order = turn order
+        self._stale: dict[QWidget, tuple[str, object]] = {}     # newest data of hidden views
+        self._hidden_fed: dict[QWidget, float] = {}             # last background update
+        self._hidden_interval = hidden_interval
         self._watched: dict[QObject, QWidget] = {}              # painted object -> its view
         self._awaiting: QWidget | None = None
         self._scheduled = False
+        self._closed = False
+        self.updates: dict[QWidget, int] = {}                   # updates made, per view
         self._timeout = QTimer(self)
         self._timeout.setSingleShot(True)
         self._timeout.setInterval(paint_timeout_ms)
-        self._timeout.timeout.connect(self._painted)
+        self._timeout.timeout.connect(lambda: self._painted(self._awaiting))
+        self._paint_seen = False
         session.snapshot.connect(self._on_snapshot)
         session.viewData.connect(self._on_data)
 
@@ -59,37 +92,95 @@ class ViewPacer(QObject):
         self._watch(view)
 
     def flush(self) -> None:
-        """Update every view with its pending data now (e.g. before a screenshot)."""
+        """Update every view with its pending data now (e.g. before a screenshot);
+        hidden views keep theirs until they are shown."""
         while self._pending:
             self._update_next()
         self._awaiting = None
+        self._timeout.stop()
+
+    def refresh(self) -> None:
+        """Views that have come into sight get the newest data they missed."""
+        if self._closed:
+            return
+        for view, item in list(self._stale.items()):
+            if not shiboken6.isValid(view):
+                self._forget(view)
+            elif on_screen(view):
+                del self._stale[view]
+                self._queue(view, *item)
+
+    def close(self) -> None:
+        """Stop feeding the views: disconnect from the session, drop all data.
+        Safe to call twice; the pacer can then be deleted."""
+        if self._closed:
+            return
+        self._closed = True
+        for signal, slot in ((self._session.snapshot, self._on_snapshot),
+                             (self._session.viewData, self._on_data)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):   # already gone with the session
+                pass
+        self._timeout.stop()
+        for target in self._watched:
+            if shiboken6.isValid(target):
+                target.removeEventFilter(self)
+        self._watched.clear()
+        self._pending.clear()
+        self._stale.clear()
+        self._snapshot_views.clear()
+        self._data_views.clear()
+        self._awaiting = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     # ------------------------------------------------------------------ incoming
     def _on_snapshot(self, snap) -> None:
+        now = time.monotonic()
         for view in self._snapshot_views:
-            self._queue(view, "update_snapshot", snap)
+            if on_screen(view):
+                self._queue(view, "update_snapshot", snap)
+                continue
+            self._stale[view] = ("update_snapshot", snap)
+            if now - self._hidden_fed.get(view, -math.inf) >= self._hidden_interval:
+                self._hidden_fed[view] = now       # keep its history going, coarsely
+                self._queue(view, *self._stale.pop(view))
+        self._done_if_idle()
 
     def _on_data(self, name: str, data) -> None:
         for view in self._data_views.get(name, ()):
-            self._queue(view, "update_data", data)
+            if on_screen(view):
+                self._queue(view, "update_data", data)
+            else:
+                self._stale[view] = ("update_data", data)
+        self._done_if_idle()
 
     def _queue(self, view: QWidget, method: str, payload) -> None:
         self._pending[view] = (method, payload)   # a waiting view keeps its turn
         self._schedule()
 
+    def _done_if_idle(self) -> None:
+        """Nothing to draw (every view hidden): the session need not wait for us."""
+        if not self._pending and self._awaiting is None and not self._closed:
+            self._session.frame_painted()
+
     # ------------------------------------------------------------------ pacing
     def _schedule(self) -> None:
         if self._pending and self._awaiting is None and not self._scheduled:
             self._scheduled = True
-            QTimer.singleShot(0, self._pump)
+            QTimer.singleShot(0, self, self._pump)    # dropped if the pacer is deleted
 
     def _pump(self) -> None:
         self._scheduled = False
-        if self._awaiting is not None or not self._pending:
+        if self._closed or self._awaiting is not None or not self._pending:
             return
         view = self._update_next()
-        if view is not None and view.isVisible():
+        if view is not None and on_screen(view):
             self._awaiting = view              # the next view waits for this paint
+            self._paint_seen = False
             self._timeout.start()
         else:
             self._schedule()
@@ -103,6 +194,7 @@ class ViewPacer(QObject):
             self._forget(view)
             return None
         getattr(view, method)(payload)
+        self.updates[view] = self.updates.get(view, 0) + 1
         return view
 
     def _forget(self, view: QWidget) -> None:
@@ -111,12 +203,20 @@ class ViewPacer(QObject):
         for views in self._data_views.values():
             if view in views:
                 views.remove(view)
+        self._stale.pop(view, None)
+        self._pending.pop(view, None)
+        self._hidden_fed.pop(view, None)
+        self.updates.pop(view, None)
         self._watched = {k: v for k, v in self._watched.items() if v is not view}
 
-    def _painted(self) -> None:
+    def _painted(self, view: QWidget | None) -> None:
         """The awaited view has painted (or timed out): next turn, or frame done."""
+        if view is None or view is not self._awaiting:
+            return                             # a late paint or timeout of an earlier turn
         self._timeout.stop()
         self._awaiting = None
+        if self._closed:
+            return
         if self._pending:
             self._schedule()
         else:
@@ -132,8 +232,12 @@ class ViewPacer(QObject):
             target.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if (event.type() == QEvent.Type.Paint and self._awaiting is not None
+        kind = event.type()
+        if (kind == QEvent.Type.Paint and self._awaiting is not None and not self._paint_seen
                 and self._watched.get(obj) is self._awaiting):
-            self._awaiting = None              # taken: later paints of it are not awaited
-            QTimer.singleShot(0, self._painted)   # runs once this paint is done
+            self._paint_seen = True            # taken: later paints of it are not awaited
+            view = self._awaiting
+            QTimer.singleShot(0, self, lambda: self._painted(view))   # once this paint is done
+        elif kind == QEvent.Type.Show and self._stale and not self._closed:
+            QTimer.singleShot(0, self, self.refresh)
         return False

@@ -302,7 +302,7 @@ def test_gradient_banner(make_window, qtbot, preset, kind):
     grad = window.views["gradient"]
     click(qtbot, window.step_button)
     qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TRAIN_TIMEOUT)
-    assert len(grad.curves["weight"]) == 6
+    qtbot.waitUntil(lambda: len(grad.curves["weight"]) == 6, timeout=5000)   # paced: soon after
     if kind is None:
         assert grad.diagnosis is None and grad.banner.isHidden()
     else:
@@ -408,18 +408,31 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
     session = window.fake_sessions[0]
     trainer = Trainer(window.experiment, snapshot_every=1)
     snaps = list(trainer.run(max_steps=3))
-    for snap in snaps:
+    for snap in snaps:                      # each drawn before the next comes, as a session does
+        painted = session.calls.count(("painted",))
         session.snapshot.emit(snap)
+        assert window.status_labels["step"].text().startswith(f"Step {snap.step} / ")
+        qtbot.waitUntil(lambda: session.calls.count(("painted",)) > painted, timeout=5000)
     assert points(window.views["loss"].curves["train_loss"]) == 3
     assert all(points(c) == 3 for c in window.views["gradient"].curves["weight"])
-    assert window.status_labels["step"].text().startswith("Step 3 / ")
+    # Activations, behind the Gradients tab, got only a coarse history while hidden...
+    activation = window.views["activation"]
+    assert window.pacer.updates.get(activation, 0) == 1
+    window.docks["activation"].raise_()     # ...and the newest snapshot once shown
+    qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 2, timeout=2000)
+    assert points(activation.saturated_curves[0]) == 2
 
     window.docks["conv"].raise_()
     qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=2000)
 
     from nnviz.core.viewdata import network_data
-    session.viewData.emit("network", network_data(trainer.network))
-    assert window.views["network"].data is not None
+    data = network_data(trainer.network)
+    network = window.views["network"]
+    session.viewData.emit("network", data)  # behind the Convolution tab: kept for later
+    qtbot.wait(100)
+    assert network.data is not data
+    window.docks["network"].raise_()
+    qtbot.waitUntil(lambda: network.data is data, timeout=2000)
 
     session._set("diverged")
     session.message.emit("diverged: the loss became nan")
@@ -428,15 +441,28 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
 
 
 def test_new_open_and_reset_shut_the_session_down(make_window, qtbot, tmp_path):
+    import shiboken6
+    from nnviz.gui.session_pacer import ViewPacer
     window = make_window(fake=True)
     path = tmp_path / "xor.json"
     load_preset("xor_small").save(path)
-    for action in (window.reset, window.new_experiment, lambda: window.open_experiment(path)):
+    old = []
+    for action in (window.reset, window.new_experiment, lambda: window.open_experiment(path),
+                   lambda: window.open_preset("digits_mlp")):
         click(qtbot, window.start_button)
-        session = window.fake_sessions[-1]
+        session, pacer = window.fake_sessions[-1], window.pacer
+        assert pacer is not None and not pacer.closed
         action()
         assert session.calls[-1] == ("shutdown",) and window.session is None
-    assert window.experiment.dataset["name"] == "xor"
+        assert window.pacer is None and pacer.closed
+        old.append((session, pacer))
+        session.snapshot.emit(object())      # an old session's late signal reaches nobody
+    assert window.experiment.dataset["name"] == "digits"
+    qtbot.waitUntil(lambda: not any(shiboken6.isValid(o) for pair in old for o in pair),
+                    timeout=2000)            # old sessions and pacers are deleted
+    click(qtbot, window.start_button)        # the new session has its own pacer
+    assert len(window.findChildren(ViewPacer)) == 1
+    assert window.findChildren(ViewPacer)[0] is window.pacer
 
 
 # ---------------------------------------------------------------------------- files

@@ -345,16 +345,53 @@ def test_pacer_updates_one_view_per_paint_with_the_newest_data(qtbot, paced):
                    ("update", "c", 3), ("paint", "c")]
 
 
-def test_pacer_routes_view_data_by_name_and_skips_waiting_for_hidden_views(qtbot, paced):
+def test_pacer_routes_view_data_by_name_and_keeps_it_for_hidden_views(qtbot, paced):
     session, pacer, log = paced
-    output = FakeView("output", log)            # never shown: no paint to wait for
+    output = FakeView("output", log)            # not shown yet: not updated, not waited for
     qtbot.addWidget(output)
     network = FakeView("network", log)
     qtbot.addWidget(network)
     pacer.add_data_view("output", output)
     pacer.add_data_view("network", network)
+    session.viewData.emit("output", "old")
     session.viewData.emit("output", "boundary")
-    qtbot.waitUntil(lambda: session.painted == 1, timeout=5000)
-    assert log == [("update", "output", "boundary")]
+    assert session.painted == 2 and log == []   # nothing to draw: the next frame may come
     pacer.flush()
-    assert session.painted == 1
+    assert log == []
+    output.show()                               # shown: gets the newest data it missed
+    qtbot.waitUntil(lambda: ("update", "output", "boundary") in log, timeout=5000)
+    assert [e for e in log if e[0] == "update"] == [("update", "output", "boundary")]
+    qtbot.waitUntil(lambda: session.painted == 3, timeout=5000)
+
+
+def test_pacer_gives_hidden_snapshot_views_a_coarse_history(qtbot, paced):
+    session, _, log = paced
+    pacer = ViewPacer(session, hidden_interval=0.2)
+    window, (shown,) = shown_views(qtbot, "a", log)
+    hidden = FakeView("h", log)
+    qtbot.addWidget(hidden)
+    pacer.add_snapshot_view(shown)
+    pacer.add_snapshot_view(hidden)
+    for snap, wait in ((1, 0), (2, 250), (3, 0), (4, 100)):
+        session.snapshot.emit(snap)
+        qtbot.wait(wait)
+    # at most one snapshot per 0.2 s while hidden
+    assert [e for e in log if e[1] == "h"] == [("update", "h", 1), ("update", "h", 3)]
+    assert ("update", "a", 4) in log
+    log.clear()
+    hidden.show()                               # then the newest one it missed
+    qtbot.waitUntil(lambda: ("update", "h", 4) in log, timeout=5000)
+
+
+def test_closed_pacer_feeds_nobody(qtbot, paced):
+    session, pacer, log = paced
+    window, views = shown_views(qtbot, "ab", log)
+    for view in views:
+        pacer.add_snapshot_view(view)
+    session.snapshot.emit(1)
+    pacer.close()
+    pacer.close()
+    session.snapshot.emit(2)
+    qtbot.wait(200)
+    assert [e for e in log if e[0] == "update"] in ([], [("update", "a", 1)])
+    assert pacer.closed
