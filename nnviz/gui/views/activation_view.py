@@ -8,8 +8,6 @@ the fraction of saturated (sigmoid/tanh) or dead (ReLU family) units over time.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -22,16 +20,8 @@ from nnviz.gui.views.history import History
 N_BINS = 40
 BOUNDED_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 ROBUST_PERCENTILES = (0.5, 99.5)   # unbounded activations: range covers these
-NICE_MANTISSAS = (1, 1.5, 2, 3, 4, 5, 6, 8, 10)   # fine steps: a grown range wastes little
 SHRINK_AFTER = 20          # snapshots in a row that fit a quarter of the range, to shrink it
-
-
-def nice_ceil(v: float) -> float:
-    """The smallest "round" number m x 10^k >= v, m in NICE_MANTISSAS (0 for v <= 0)."""
-    if v <= 0 or not math.isfinite(v):
-        return 0.0
-    decade = 10.0 ** math.floor(math.log10(v))
-    return next(m * decade for m in NICE_MANTISSAS if m * decade >= v * (1 - 1e-12))
+nice_ceil = plotstyle.nice_ceil
 
 
 def histogram_range(activation: str, sample: np.ndarray,
@@ -88,6 +78,9 @@ class ActivationView(QWidget):
         plotstyle.add_legend(self.fraction_plot.getPlotItem())
         self.fraction_plot.setYRange(0.0, 1.0, padding=0.02)
         self.fraction_plot.getPlotItem().enableAutoRange(y=False)
+        # ranges are kept, not re-fitted per update (see plotstyle.AxisRange)
+        self.fraction_x_range = plotstyle.AxisRange(self.fraction_plot, "x", "grow")
+        self.hist_y_ranges: dict[str, plotstyle.AxisRange] = {}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -104,8 +97,8 @@ class ActivationView(QWidget):
         samples = [_finite(p.act_sample) for p in snap.layers]
         for activation, members in self._groups.items():
             self._update_range(activation, [samples[i] for i in members])
-            for i in members:
-                self._draw_histogram(i, activation, samples[i])
+            tallest = max(self._draw_histogram(i, activation, samples[i]) for i in members)
+            self.hist_y_ranges[activation].fit(0.0, max(tallest, 1.0))
         self._history.append(snap.epoch_progress,
                              [p.saturated_fraction for p in snap.layers]
                              + [p.dead_fraction for p in snap.layers])
@@ -113,6 +106,8 @@ class ActivationView(QWidget):
         for offset, curves in ((0, self.saturated_curves), (n, self.dead_curves)):
             for i, curve in curves.items():
                 curve.setData(*self._history.finite_series(offset + i))
+        if self._history.appended:
+            self.fraction_x_range.fit(0.0, snap.epoch_progress)
 
     def clear(self) -> None:
         """Forget the run: empty curves, forget the histogram ranges."""
@@ -123,6 +118,8 @@ class ActivationView(QWidget):
         for curve in (*self.hist_curves, *self.saturated_curves.values(),
                       *self.dead_curves.values()):
             curve.setData([], [])
+        for keeper in (self.fraction_x_range, *self.hist_y_ranges.values()):
+            keeper.reset()
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every text of the view (projector mode)."""
@@ -150,6 +147,7 @@ class ActivationView(QWidget):
     def _build_histograms(self, probes: tuple[LayerProbe, ...]) -> None:
         self.hist_canvas.clear()
         self.hist_plots = {}
+        self.hist_y_ranges = {}
         self.hist_curves = [None] * len(probes)  # type: ignore[list-item]
         columns = len(self._groups) if len(self._groups) <= 3 else 2
         for g, (activation, members) in enumerate(self._groups.items()):
@@ -158,12 +156,13 @@ class ActivationView(QWidget):
             plotstyle.style_plot(plot, title, "activation value",
                                  "% of values" if g % columns == 0 else "")
             plot.enableAutoRange(x=False)
+            self.hist_y_ranges[activation] = plotstyle.AxisRange(plot, "y", "linear", low=0.0)
             if len(members) > 1:
                 plotstyle.add_legend(plot)
             for i in members:
                 self.hist_curves[i] = plot.plot(name=probes[i].name,
                                                 pen=plotstyle.pen(i, self._scale),
-                                                stepMode="center")
+                                                stepMode="center", skipFiniteCheck=True)
             plotstyle.apply_font_scale(plot, self._scale)
             self.hist_plots[activation] = plot
 
@@ -172,11 +171,12 @@ class ActivationView(QWidget):
         for curve in (*self.saturated_curves.values(), *self.dead_curves.values()):
             item.removeItem(curve)
         self.saturated_curves = {
-            i: item.plot(name=f"{p.name} saturated", pen=plotstyle.pen(i, self._scale))
+            i: plotstyle.fast_curve(item.plot(name=f"{p.name} saturated",
+                                              pen=plotstyle.pen(i, self._scale)))
             for i, p in enumerate(probes) if p.activation in SATURATING}
         self.dead_curves = {
-            i: item.plot(name=f"{p.name} dead",
-                         pen=plotstyle.pen(i, self._scale, dashed=True))
+            i: plotstyle.fast_curve(item.plot(name=f"{p.name} dead",
+                                              pen=plotstyle.pen(i, self._scale, dashed=True)))
             for i, p in enumerate(probes) if p.activation in RELU_FAMILY}
 
     def _update_range(self, activation: str, samples: list[np.ndarray]) -> None:
@@ -207,10 +207,12 @@ class ActivationView(QWidget):
         self._edges[activation] = edges
         self.hist_plots[activation].setXRange(*new, padding=0.02)
 
-    def _draw_histogram(self, i: int, activation: str, sample: np.ndarray) -> None:
+    def _draw_histogram(self, i: int, activation: str, sample: np.ndarray) -> float:
+        """Draw layer i's histogram on the group's fixed edges; returns its tallest bin."""
         counts, _ = np.histogram(sample, bins=N_BINS, range=self._ranges[activation])
         percent = counts * (100.0 / max(sample.size, 1))
         self.hist_curves[i].setData(self._edges[activation], percent)
+        return float(percent.max()) if percent.size else 0.0
 
 
 def _finite(sample: np.ndarray) -> np.ndarray:

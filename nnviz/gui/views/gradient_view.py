@@ -60,6 +60,12 @@ class GradientView(QWidget):
         self.bars = {q: pg.BarGraphItem(x=[], height=[], width=0.8) for q in _QUANTITIES}
         for bar in self.bars.values():
             bar_item.addItem(bar)
+        self._bar_layout = None       # (mode, layer count) the bars' x and colours are set for
+        self._bar_base: float | None = None
+        # ranges are kept, not re-fitted per update (see plotstyle.AxisRange)
+        self.x_ranges = {q: plotstyle.AxisRange(self.plots[q], "x", "grow") for q in _QUANTITIES}
+        self.y_ranges = {q: plotstyle.AxisRange(self.plots[q], "y", "log") for q in _QUANTITIES}
+        self.bar_range = plotstyle.AxisRange(self.bar_plot, "y", "log")
         self._lay_out()
         self._apply_mode()
         self.set_font_scale(1.0)
@@ -133,6 +139,10 @@ class GradientView(QWidget):
                 curve.setData([], [])
         for bar in self.bars.values():
             bar.setOpts(x=[], height=[])
+        self._bar_layout = None
+        self._bar_base = None
+        for keeper in (*self.x_ranges.values(), *self.y_ranges.values(), self.bar_range):
+            keeper.reset()
         self._healthy_run = 0
         self.diagnosis = None
         self.banner.hide()
@@ -160,8 +170,9 @@ class GradientView(QWidget):
             item = self.plots[quantity].getPlotItem()
             for curve in self.curves[quantity]:
                 item.removeItem(curve)      # also removes the legend entry
-            self.curves[quantity] = [item.plot(name=name, pen=plotstyle.pen(i, self._scale))
-                                     for i, name in enumerate(names)]
+            self.curves[quantity] = [
+                plotstyle.fast_curve(item.plot(name=name, pen=plotstyle.pen(i, self._scale)))
+                for i, name in enumerate(names)]
         outlines = [plotstyle.pen(i, width=1) for i in range(len(names))]
         self._bar_style = {
             look: (outlines, [plotstyle.brush(i, pattern=pattern) for i in range(len(names))])
@@ -170,6 +181,7 @@ class GradientView(QWidget):
         ticks = [(i, _short_name(name)) for i, name in enumerate(names)]
         self.bar_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
         self.bar_plot.setXRange(-0.6, len(names) - 0.4, padding=0)
+        self._bar_layout = None
 
     # -- drawing ----------------------------------------------------------
 
@@ -178,8 +190,16 @@ class GradientView(QWidget):
         for q_index, quantity in enumerate(_QUANTITIES):
             if not self.plots[quantity].isVisibleTo(self):
                 continue
+            lo, hi, x_max = np.inf, -np.inf, -np.inf
             for i, curve in enumerate(self.curves[quantity]):
-                curve.setData(*plotstyle.log_safe(*self._history.series(q_index * n + i)))
+                x, y = plotstyle.log_safe(*self._history.series(q_index * n + i))
+                curve.setData(x, y)
+                if y.size:
+                    lo, hi = min(lo, y.min()), max(hi, y.max())
+                    x_max = max(x_max, x[-1])
+            if hi >= lo:
+                self.x_ranges[quantity].fit(0.0, x_max)
+                self.y_ranges[quantity].fit(np.log10(lo), np.log10(hi))
 
     def _redraw_bars(self) -> None:
         """The newest norms as bars in log10 units, from a decade below the least.
@@ -193,18 +213,32 @@ class GradientView(QWidget):
         shown = _QUANTITIES if self.mode == "both" else (self.mode,)
         known = np.concatenate([logs[q] for q in shown])
         known = known[np.isfinite(known)]
-        base = np.floor(known.min()) - 1.0 if known.size else 0.0
-        width = 0.8 / len(shown)
-        for quantity in _QUANTITIES:
-            if quantity not in shown or n == 0:
-                self.bars[quantity].setOpts(x=[], height=[])
-        for k, quantity in enumerate(shown):
-            offset = (k - (len(shown) - 1) / 2) * width
-            pens, brushes = self._bar_style["hatched" if k else "solid"]
-            self.bars[quantity].setOpts(
-                x=np.arange(n) + offset, y0=base, width=width * 0.95,
-                height=np.nan_to_num(logs[quantity] - base, nan=0.0),
-                pens=pens, brushes=brushes)
+        if known.size:
+            # the floor: a decade below the least bar, moved rarely (the bars'
+            # range is kept like the curves'), so the bars do not jump
+            self.bar_range.fit(np.floor(known.min()) - 1.0, known.max())
+        base = self.bar_range.range[0] if self.bar_range.range is not None else 0.0
+        layout = (self.mode, n)
+        if layout != self._bar_layout:      # x positions and colours: set once per layout
+            self._bar_layout = layout
+            self._bar_base = None
+            width = 0.8 / len(shown)
+            for quantity in _QUANTITIES:
+                if quantity not in shown or n == 0:
+                    self.bars[quantity].setOpts(x=[], height=[])
+            for k, quantity in enumerate(shown):
+                offset = (k - (len(shown) - 1) / 2) * width
+                pens, brushes = self._bar_style["hatched" if k else "solid"]
+                self.bars[quantity].setOpts(
+                    x=np.arange(n) + offset, y0=base, width=width * 0.95,
+                    height=np.zeros(n), pens=pens, brushes=brushes)
+        for quantity in shown:                 # per update: only the heights (and floor)
+            heights = np.nan_to_num(logs[quantity] - base, nan=0.0)
+            if base != self._bar_base:
+                self.bars[quantity].setOpts(y0=base, height=heights)
+            else:
+                self.bars[quantity].setOpts(height=heights)
+        self._bar_base = base
 
     def _apply_mode(self, *_) -> None:
         mode = self.mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from nnviz.core.snapshot import Snapshot
@@ -18,7 +19,9 @@ class LossView(QWidget):
     live in their own history; None values are skipped, not drawn as zero.  The
     accuracy plot stays hidden until a snapshot carries an accuracy (regression
     has none).  The two plots are not x-linked (a link made while one is hidden
-    freezes the other's range); both auto-range over the same epochs.
+    freezes the other's range); both get the same x range.  Ranges are not
+    re-fitted on every update (that would repaint the axes every frame): they
+    grow in round steps ahead of the data (see ``plotstyle.AxisRange``).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -39,6 +42,9 @@ class LossView(QWidget):
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.getPlotItem().enableAutoRange(y=False)
         self.accuracy_plot.hide()
+        self.x_ranges = [plotstyle.AxisRange(plot, "x", "grow")
+                         for plot in (self.loss_plot, self.accuracy_plot)]
+        self.loss_range = plotstyle.AxisRange(self.loss_plot, "y", "linear", low=0.0)
 
         loss_item = self.loss_plot.getPlotItem()
         acc_item = self.accuracy_plot.getPlotItem()
@@ -50,6 +56,8 @@ class LossView(QWidget):
             "train_accuracy": acc_item.plot(name="training", pen=plotstyle.pen(_TRAIN)),
             "val_accuracy": acc_item.plot(name="validation", pen=plotstyle.pen(_VAL)),
         }
+        for curve in self.curves.values():
+            plotstyle.fast_curve(curve)
 
         controls = QHBoxLayout()
         controls.addStretch(1)
@@ -79,6 +87,8 @@ class LossView(QWidget):
         self._last_step = None
         for curve in self.curves.values():
             curve.setData([], [])
+        for keeper in (*self.x_ranges, self.loss_range):
+            keeper.reset()
         self.accuracy_plot.hide()
 
     def set_font_scale(self, scale: float) -> None:
@@ -89,14 +99,37 @@ class LossView(QWidget):
 
     def _redraw(self) -> None:
         has_accuracy = False
+        xs, losses = [], []
         for split, history in (("train", self._train), ("val", self._val)):
             # clipped at LOG_FLOOR: a zero loss stays drawable on the log axis
-            self.curves[f"{split}_loss"].setData(*plotstyle.log_safe(*history.finite_series(0)))
+            x, y = plotstyle.log_safe(*history.finite_series(0))
+            self.curves[f"{split}_loss"].setData(x, y)
+            xs.append(x)
+            losses.append(y)
             x, y = history.finite_series(1)
             self.curves[f"{split}_accuracy"].setData(x, y)
+            xs.append(x)
             has_accuracy = has_accuracy or y.size > 0
         if has_accuracy and self.accuracy_plot.isHidden():
             self.accuracy_plot.show()
+        self._fit_ranges(xs, losses)
+
+    def _fit_ranges(self, xs, losses) -> None:
+        extent = plotstyle.data_extent(*xs)
+        if extent is not None:
+            for keeper in self.x_ranges:
+                keeper.fit(0.0, extent[1])
+        extent = plotstyle.data_extent(*losses)
+        if extent is not None:
+            if self.loss_range.kind == "log":
+                extent = (np.log10(extent[0]), np.log10(extent[1]))
+            self.loss_range.fit(*extent)
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.getPlotItem().setLogMode(y=on)
+        self.loss_range.kind = "log" if on else "linear"
+        self.loss_range.low = None if on else 0.0
+        self.loss_range.reset()
+        losses = [self.curves[f"{split}_loss"].getOriginalDataset()[1]
+                  for split in ("train", "val")]
+        self._fit_ranges([], [y for y in losses if y is not None])

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from nnviz.core.viewdata import OutputData
 from nnviz.gui.views.plotstyle import (ThemeAwareWidget, apply_font_scale, brush, color, make_plot,
-                                       scaled_font)
+                                       scaled_font, show_grid)
 
 SYMBOLS = ("o", "s", "t", "d", "star", "p", "h", "t1", "+", "x")  # shape per class, too
 CONFUSION_MAP = "cividis"   # colour-blind safe; dark (few) to light (many)
@@ -210,7 +210,7 @@ class _ConfusionPage(_Page):
         n = data.n_classes
         self.plot.setLabel("bottom", "predicted class")
         self.plot.setLabel("left", "true class")
-        self.plot.showGrid(x=False, y=False)
+        show_grid(self.plot, False)
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -237,11 +237,19 @@ class _ConfusionPage(_Page):
         rgba[counts == 0, 3] = 0                # empty cells show the background
         self.image.setImage(rgba, autoLevels=False)
         self.image.setRect(pg.QtCore.QRectF(0, 0, *share.shape[::-1]))
-        for text, value, s in zip(self.texts, counts.ravel(), share.ravel()):
-            text.setText(str(int(value)))
-            text.setColor(foreground() if value == 0 else "k" if s > 0.6 else "w")
+        shown = getattr(self, "shown", {})
+        for k, (text, value, s) in enumerate(zip(self.texts, counts.ravel(), share.ravel())):
+            look = (int(value), "fg" if value == 0 else "k" if s > 0.6 else "w")
+            if shown.get(k) == look:            # re-laying out 100 texts costs: skip
+                continue
+            shown[k] = look
+            text.setText(str(look[0]))
+            text.setColor(foreground() if look[1] == "fg" else look[1])
+        self.shown = shown
         n = len(counts)
-        self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        if getattr(self, "ranged", None) != n:   # leave the range alone after that
+            self.ranged = n
+            self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
         self.view.set_title(f"Confusion · accuracy {percent(data.accuracy)} ({data.split})")
 
     def set_font_scale(self, scale):
@@ -324,7 +332,7 @@ class OutputView(ThemeAwareWidget):
         item.invertY(False)
         item.setAspectLocked(False)
         item.setMouseEnabled(x=True, y=True)
-        item.showGrid(x=True, y=True, alpha=0.25)
+        show_grid(item, True)
         item.setLabel("bottom", "")
         item.setLabel("left", "")
         item.enableAutoRange()

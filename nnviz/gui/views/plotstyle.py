@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics, QPen
+from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
@@ -22,6 +22,9 @@ BASE_POINT_SIZE = 10.0
 LINE_WIDTH = 2.0         # curve width in pixels at font scale 1 (wider on a projector)
 WIDEST_TICK = "0.0001"   # left axes reserve room for tick labels this wide
 THEME_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+GRID_ALPHA = 0.25        # opacity of the major grid lines (minor ones are fainter)
+NICE_MANTISSAS = (1, 1.5, 2, 3, 4, 5, 6, 8, 10)   # fine steps: a grown range wastes little
+SHRINK_AFTER = 20        # updates in a row with room to spare before a range shrinks
 
 
 class ThemeAwareWidget(QWidget):
@@ -96,7 +99,7 @@ def style_plot(item: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     item.setLabel("left", y_label)
     for name in ("left", "bottom"):
         item.getAxis(name).enableAutoSIPrefix(False)
-    item.showGrid(x=True, y=True, alpha=0.25)
+    show_grid(item, True)
     item.setMenuEnabled(False)
     item.hideButtons()
 
@@ -225,3 +228,255 @@ def set_title(plot: pg.PlotWidget | pg.PlotItem, title: str, scale: float) -> No
 def scale_widget_font(widget: QWidget, scale: float) -> None:
     """Scale the font of a view's Qt widgets (check boxes, combo boxes, labels)."""
     widget.setFont(scaled_font(scale))
+
+
+# -- cheap grid and managed ranges ---------------------------------------------
+#
+# Repainting is what costs while training, and two pyqtgraph defaults make every
+# update a full repaint: auto-range re-fits the axes to the data on every
+# setData (so the axes regenerate their tick labels), and pyqtgraph's grid is
+# drawn by the axes across the whole plot (so any change of a curve replays
+# the axes' text).  The views therefore draw the grid with `GridLines`, a
+# text-free item behind the curves, and keep their ranges with `AxisRange`,
+# which changes a range only when the data leave it (in round steps, with room
+# to grow) or have long fitted into a much smaller one.
+
+
+def nice_ceil(v: float) -> float:
+    """The smallest "round" number m x 10^k >= v, m in NICE_MANTISSAS (0 for v <= 0)."""
+    if v <= 0 or not math.isfinite(v):
+        return 0.0
+    decade = 10.0 ** math.floor(math.log10(v))
+    return next(m * decade for m in NICE_MANTISSAS if m * decade >= v * (1 - 1e-12))
+
+
+class GridLines(pg.GraphicsObject):
+    """A light grid at the axes' tick positions, drawn behind the curves.
+
+    It looks like pyqtgraph's ``showGrid`` (major lines at GRID_ALPHA, minor
+    ones fainter) but paints a handful of lines and no text, so a curve update
+    no longer repaints the axes.  The lines are recomputed only when the view
+    range, its size or the axis colour change.
+    """
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__()
+        self._plot = plot
+        self._view = plot.getViewBox()
+        self._cache_key = None
+        self._lines: list[tuple[QPen, list[QLineF]]] = []
+        self.setParentItem(self._view)
+        self.setZValue(-1e5)               # above the view's background, below the curves
+        self.setFlag(self.GraphicsItemFlag.ItemStacksBehindParent, False)
+        self._view.sigRangeChanged.connect(self._changed)
+        self._view.sigResized.connect(self._resized)
+
+    def _changed(self, *_) -> None:
+        self.update()
+
+    def _resized(self, *_) -> None:
+        self.prepareGeometryChange()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._view.boundingRect()
+
+    def paint(self, painter, *_) -> None:
+        key = self._key()
+        if key != self._cache_key:
+            self._cache_key = key
+            self._lines = self._make_lines()
+        painter.setRenderHint(painter.RenderHint.Antialiasing, False)
+        for pen, lines in self._lines:
+            painter.setPen(pen)
+            painter.drawLines(lines)
+
+    def _key(self):
+        rect = self._view.viewRect()
+        size = self._view.boundingRect()
+        colour = self._plot.getAxis("left").pen().color().rgba()
+        return (rect.x(), rect.y(), rect.width(), rect.height(),
+                size.width(), size.height(), colour,
+                self._plot.getAxis("bottom").logMode, self._plot.getAxis("left").logMode)
+
+    def _make_lines(self) -> list[tuple[QPen, list[QLineF]]]:
+        box = self._view.boundingRect()
+        if box.width() <= 0 or box.height() <= 0:
+            return []
+        (x0, x1), (y0, y1) = self._view.viewRange()
+        if x1 <= x0 or y1 <= y0:
+            return []
+        levels: dict[int, list[QLineF]] = {}
+        for name, lo, hi, length in (("bottom", x0, x1, box.width()),
+                                     ("left", y0, y1, box.height())):
+            axis = self._plot.getAxis(name)
+            if axis.grid is not False:      # pyqtgraph's own grid is on: leave it to that
+                continue
+            try:
+                tick_levels = axis.tickValues(lo, hi, length + 2)
+            except Exception:               # a degenerate range: no grid rather than a crash
+                continue
+            for i, (_, values) in enumerate(tick_levels[:2]):
+                for v in values:
+                    if name == "bottom":
+                        px = box.left() + (v - x0) / (x1 - x0) * box.width()
+                        if box.left() <= px <= box.right():
+                            px = round(px)
+                            levels.setdefault(i, []).append(
+                                QLineF(px, box.top(), px, box.bottom()))
+                    else:
+                        py = box.bottom() - (v - y0) / (y1 - y0) * box.height()
+                        if box.top() <= py <= box.bottom():
+                            py = round(py)
+                            levels.setdefault(i, []).append(
+                                QLineF(box.left(), py, box.right(), py))
+        base = QColor(self._plot.getAxis("left").pen().color())
+        result = []
+        for i, lines in sorted(levels.items()):
+            colour = QColor(base)
+            colour.setAlphaF(base.alphaF() * GRID_ALPHA / (i + 1))
+            line_pen = QPen(colour)
+            line_pen.setCosmetic(True)
+            line_pen.setWidth(1)
+            result.append((line_pen, lines))
+        return result
+
+
+def show_grid(plot: pg.PlotWidget | pg.PlotItem, on: bool) -> None:
+    """Show or hide the plot's light grid (a `GridLines` item, made once)."""
+    item = _plot_item(plot)
+    item.showGrid(x=False, y=False)          # never pyqtgraph's text-replaying grid
+    grid = getattr(item, "nnviz_grid", None)
+    if grid is None and on:
+        grid = item.nnviz_grid = GridLines(item)
+    if grid is not None:
+        grid.setVisible(on)
+
+
+class AxisRange:
+    """One axis range of a plot, kept fixed while the data fit and moved rarely.
+
+    ``kind`` says how the range follows the data extremes given to `fit`:
+
+    * "grow" (a time axis): from ``low`` (0) to a round number 1.5-2x beyond
+      the newest value, so it changes a few times per run, not every update;
+    * "linear": from ``low`` (if given and below the data) or a round number
+      below the data, to a round number above the data with some headroom;
+    * "log": values in log10 units (as pyqtgraph's log axes take them), the
+      range snapped to whole decades.
+
+    The range grows at once when the data leave it; it shrinks only after the
+    data have fitted into a much smaller range for SHRINK_AFTER fits in a row.
+    Auto-range of that axis is switched off.
+    """
+
+    def __init__(self, plot: pg.PlotWidget | pg.PlotItem, axis: str, kind: str,
+                 low: float | None = 0.0, padding: float = 0.02,
+                 minimum_span: float = 0.0):
+        if axis not in ("x", "y") or kind not in ("grow", "linear", "log"):
+            raise ValueError(f"bad axis {axis!r} or kind {kind!r}")
+        self.item = _plot_item(plot)
+        self.axis = axis
+        self.kind = kind
+        self.low = low
+        self.padding = padding
+        self.minimum_span = minimum_span
+        self.range: tuple[float, float] | None = None
+        self.changes = 0              # how often the range was set (for tests, benchmarks)
+        self._roomy_run = 0
+        self.item.enableAutoRange(**{axis: False})
+
+    def reset(self) -> None:
+        """Forget the range (a new run): the next `fit` sets it afresh."""
+        self.range = None
+        self._roomy_run = 0
+
+    def target(self, lo: float, hi: float) -> tuple[float, float]:
+        """The range this axis would take for data spanning lo..hi."""
+        if self.kind == "log":
+            low, high = math.floor(lo + 1e-9), math.ceil(hi - 1e-9)
+            if high <= low:
+                high = low + 1
+            return float(low), float(high)
+        if self.kind == "grow":
+            low = self.low if self.low is not None and self.low <= lo else _nice_floor(lo)
+            span = max(hi - low, self.minimum_span, 1e-12)
+            return float(low), float(low + nice_ceil(1.5 * span))
+        span = max(hi - lo, self.minimum_span, abs(hi) * 1e-3, 1e-12)
+        low = self.low if self.low is not None and self.low <= lo else             _nice_floor(lo - 0.05 * span)
+        high = low + nice_ceil(hi + 0.05 * span - low)
+        return float(low), float(high)
+
+    def fit(self, lo: float, hi: float) -> bool:
+        """Make the range hold the data lo..hi; True if it changed."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return False
+        if hi < lo:
+            lo, hi = hi, lo
+        current = self.range
+        if current is None or lo < current[0] or hi > current[1]:
+            new = self.target(lo, hi)
+            if current is not None:         # grow only: keep the side that still fits
+                new = (min(new[0], current[0]), max(new[1], current[1]))
+        else:
+            new = self.target(lo, hi)
+            if self._roomy(new, current):
+                self._roomy_run += 1
+                if self._roomy_run < SHRINK_AFTER:
+                    return False
+            else:
+                self._roomy_run = 0
+                return False
+        self._roomy_run = 0
+        if new == current:
+            return False
+        self.range = new
+        self.changes += 1
+        if self.axis == "x":
+            self.item.setXRange(*new, padding=self.padding)
+        else:
+            self.item.setYRange(*new, padding=self.padding)
+        return True
+
+    def _roomy(self, new, current) -> bool:
+        """Would the data fit a range much smaller than the current one?"""
+        if self.kind == "log":
+            return (new[1] - new[0]) + 2 <= current[1] - current[0]
+        return 3 * (new[1] - new[0]) <= current[1] - current[0]
+
+
+def _nice_floor(v: float) -> float:
+    """The largest round number <= v."""
+    if v >= 0:
+        if v == 0:
+            return 0.0
+        decade = 10.0 ** math.floor(math.log10(v))
+        return next(m * decade for m in reversed(NICE_MANTISSAS) if m * decade <= v * (1 + 1e-12))
+    return -nice_ceil(-v)
+
+
+def data_extent(*arrays: np.ndarray) -> tuple[float, float] | None:
+    """(min, max) over the finite values of the arrays, None if there are none."""
+    lo, hi = math.inf, -math.inf
+    for a in arrays:
+        if a is None or len(a) == 0:
+            continue
+        a = a[np.isfinite(a)] if not np.isfinite(a).all() else a
+        if a.size:
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    return None if lo > hi else (lo, hi)
+
+
+def fast_curve(curve: pg.PlotDataItem) -> pg.PlotDataItem:
+    """Options for a long live curve: peak downsampling to the pixel width,
+    no finite check (the views hand over finite data only).
+
+    "peak" keeps each pixel column's minimum and maximum, so a noisy curve
+    keeps its envelope; one bin per pixel (pyqtgraph's default is five, and
+    it has no setter for that) draws 2 points per column instead of up to 10.
+    """
+    curve.setDownsampling(auto=True, method="peak")
+    curve.opts["autoDownsampleFactor"] = 1.0
+    curve.setClipToView(True)
+    curve.setSkipFiniteCheck(True)
+    return curve
