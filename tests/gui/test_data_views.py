@@ -289,3 +289,15 @@ def test_views_follow_a_theme_switch(network_view, output_view, qtbot):
     finally:
         app.setPalette(saved[0])
         pg.setConfigOptions(background=saved[1], foreground=saved[2])
+
+
+def test_network_view_draws_only_the_strongest_edges_of_big_layers(qtbot):
+    import numpy as np
+
+    from nnviz.gui.views.network_view import MAX_EDGES, strongest
+
+    w = np.arange(-600, 600, dtype=float).reshape(30, 40)
+    keep = strongest(w, MAX_EDGES)
+    assert keep.sum() == MAX_EDGES
+    assert np.abs(w[keep]).min() >= np.abs(w[~keep]).max()
+    assert strongest(w[:4, :4], MAX_EDGES).all()

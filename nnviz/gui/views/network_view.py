@@ -48,6 +48,23 @@ def edge_buckets(weights: np.ndarray) -> np.ndarray:
     return np.minimum((magnitude / top * len(WIDTHS)).astype(int), len(WIDTHS) - 1)
 
 
+def strongest(weights: np.ndarray, limit: int) -> np.ndarray:
+    """Mask of the ``limit`` weights largest in magnitude (all when there are fewer).
+
+    Painting thousands of translucent edges costs over 100 ms a frame; the
+    strongest few hundred carry the picture.
+    """
+    magnitude = np.nan_to_num(np.abs(weights)).reshape(-1)
+    if magnitude.size <= limit:
+        return np.ones(weights.shape, dtype=bool)
+    keep = np.zeros(magnitude.size, dtype=bool)
+    keep[np.argpartition(magnitude, -limit)[-limit:]] = True
+    return keep.reshape(weights.shape)
+
+
+MAX_EDGES = 96  # weight edges drawn per layer pair (the strongest)
+
+
 @dataclass
 class _Column:
     """One column of the diagram: a stack of nodes or one block."""
@@ -183,7 +200,10 @@ class NetworkView(ThemeAwareWidget):
         for previous, column in zip(self.columns, self.columns[1:]):
             self._draw_links(previous, column)
         self._draw_unit_names(data)
-        total = self._text(f"{data.param_count:,} parameters · cost {data.cost}", 0.9)
+        thinned = any(info.weights is not None and np.size(info.weights) > MAX_EDGES
+                      for info in data.layers)
+        note = f" · strongest {MAX_EDGES} weights per layer drawn" if thinned else ""
+        total = self._text(f"{data.param_count:,} parameters · cost {data.cost}{note}", 0.9)
         rect = self.scene.itemsBoundingRect()
         total.setPos(rect.left(), rect.bottom() + line * 0.5)
         self.scene.setSceneRect(self.scene.itemsBoundingRect().adjusted(-10, -10, 10, 10))
@@ -310,7 +330,8 @@ class NetworkView(ThemeAwareWidget):
             end = self._anchor(column, False)
             src, dst = np.meshgrid(np.arange(len(start)), np.arange(len(end)), indexing="ij")
             buckets = edge_buckets(weights)
-            for s, positive in enumerate((weights >= 0, weights < 0)):
+            shown = strongest(weights, MAX_EDGES)
+            for s, positive in enumerate((shown & (weights >= 0), shown & (weights < 0))):
                 for b in range(len(WIDTHS)):
                     mask = positive & (buckets == b)
                     pairs = np.stack([start[src[mask]], end[dst[mask]]], axis=1).reshape(-1, 2)
