@@ -17,6 +17,7 @@ def main(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from nnviz.core.experiment import Experiment
+    from nnviz.gui.gc_policy import collect_on_gui_thread
     from nnviz.gui.main_window import MainWindow
     from nnviz.gui.settings import Settings
 
@@ -31,6 +32,7 @@ def main(path: str | None = None) -> int:
     app.setApplicationName("nnviz")
     app.setOrganizationName("nnviz")
     app.setApplicationDisplayName("nnviz")
+    collect_on_gui_thread(app)
     settings = Settings()
     if experiment is None:
         experiment = _last_experiment(settings)

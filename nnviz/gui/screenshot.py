@@ -28,6 +28,8 @@ def _application():
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QApplication(["nnviz-screenshot"])
+    from nnviz.gui.gc_policy import collect_on_gui_thread
+    collect_on_gui_thread(app)
     return app
 
 

@@ -1,5 +1,6 @@
-"""Shared GUI-test setup: offscreen Qt and a fake-snapshot factory."""
+"""Shared GUI-test setup: offscreen Qt, collection between tests, a fake-snapshot factory."""
 
+import gc
 import os
 
 import pytest
@@ -16,3 +17,15 @@ except ImportError:
 def make_snapshot():
     """The factory `make_snapshot(step, n_layers=3, ...)` from tests/gui/snapshots.py."""
     return _make_snapshot
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests():
+    """No automatic collection inside a test: it can start inside a Qt call that holds
+    Qt's signal-slot lock and deadlock deleting an earlier test's widgets (seen in CI).
+    Collect here instead, after the test's widgets are closed."""
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
