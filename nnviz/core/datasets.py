@@ -406,6 +406,12 @@ def load_dataset(spec: str | Mapping[str, Any], *,
     )
 
 
+def normalise_spec(spec: str | Mapping[str, Any]) -> dict[str, Any]:
+    """The data-set spec validated, every parameter filled in: {"name": ..., ...}."""
+    name, params = _parse_spec(spec)
+    return {"name": name, **params}
+
+
 def _parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """Validated (name, every parameter with defaults filled in)."""
     if isinstance(spec, str):

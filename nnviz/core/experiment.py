@@ -334,26 +334,8 @@ def _check_text(value: Any, field: str) -> str | None:
 
 def _check_dataset(spec: Any) -> dict:
     """The data-set spec with its name checked and every parameter filled in."""
-    from nnviz.core.datasets import DATASETS, DEFAULTS, PARAMS
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict):
-        raise SpecError("dataset", f"must be an object, got {_kind(spec)}",
-                        'write e.g. {"name": "moons"}')
-    name = spec.get("name")
-    if not isinstance(name, str) or name not in DATASETS:
-        problem = "is missing" if name is None else f"unknown data set {_show(name)}"
-        raise SpecError("dataset.name", problem, "choose one of: " + ", ".join(DATASETS))
-    params = PARAMS[name]
-    out = {"name": name, **DEFAULTS[name]}
-    for key, value in spec.items():
-        if key == "name":
-            continue
-        if key not in params:
-            raise SpecError(_key_field("dataset", key), f"'{name}' has no parameter {_show(key)}",
-                            "its parameters are: " + ", ".join(params))
-        out[key] = params[key].check(key, value)
-    return out
+    from nnviz.core.datasets import normalise_spec
+    return normalise_spec(spec)
 
 
 def _check_model(spec: Any) -> dict:
