@@ -137,10 +137,14 @@ class Layer:
     def build(self, input_shape: tuple, rng: np.random.Generator, init: str) -> tuple:
         """Fix the input shape, create parameters, return the output shape."""
         self.input_shape = tuple(input_shape)
-        self.output_shape = self._output_shape(self.input_shape)
+        self.output_shape = self.infer_output_shape(self.input_shape)
         return self.output_shape
 
-    def _output_shape(self, input_shape: tuple) -> tuple:
+    def infer_output_shape(self, input_shape: tuple) -> tuple:
+        """The per-sample output shape for ``input_shape``; SpecError if it does not fit.
+
+        Needs no parameters, so a model builder can show shapes of an unbuilt stack.
+        """
         return input_shape
 
     @property
@@ -208,7 +212,7 @@ class Dense(ActivatedLayer):
     def _parse(self, spec, index):
         return {"units": _int(spec, "units", index), **self._parse_activation(spec, index)}
 
-    def _output_shape(self, input_shape):
+    def infer_output_shape(self, input_shape):
         self._require(len(input_shape) == 1, "type",
                       f"a dense layer needs flat input, got shape {input_shape}",
                       "add a flatten layer before it")
@@ -273,7 +277,7 @@ class Conv2D(ActivatedLayer):
                 "padding": padding if isinstance(padding, str) else int(padding),
                 **self._parse_activation(spec, index)}
 
-    def _output_shape(self, input_shape):
+    def infer_output_shape(self, input_shape):
         self._require_image(input_shape)
         c, h, w = input_shape
         k, s, p = self.spec["kernel_size"], self.spec["stride"], self.spec["padding"]
@@ -372,7 +376,7 @@ class _Pool2D(Layer):
         size = _int(spec, "size", index, 2)
         return {"size": size, "stride": _int(spec, "stride", index, size)}
 
-    def _output_shape(self, input_shape):
+    def infer_output_shape(self, input_shape):
         self._require_image(input_shape)
         c, h, w = input_shape
         p, s = self.spec["size"], self.spec["stride"]
@@ -504,7 +508,7 @@ class Flatten(Layer):
 
     kind = "flatten"
 
-    def _output_shape(self, input_shape):
+    def infer_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training):
@@ -599,7 +603,7 @@ class ActivationLayer(ActivatedLayer):
                             f"choose one of: {', '.join(ACTIVATIONS)}")
         return self._parse_activation(spec, index)
 
-    def _output_shape(self, input_shape):
+    def infer_output_shape(self, input_shape):
         if self.activation.name == "softmax":
             self._require(input_shape[0] >= 2, "activation", "softmax over a single unit is always 1",
                           "use at least 2 units before it, or sigmoid with the bce cost")

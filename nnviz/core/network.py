@@ -66,7 +66,7 @@ class Network:
         layers = [make_layer(s, i) for i, s in enumerate(layer_specs)]
         shape = input_shape
         for layer in layers:  # shapes first: no memory is allocated for an invalid stack
-            shape = layer._output_shape(shape)
+            shape = layer.infer_output_shape(shape)
             layer.output_shape = shape
         _check_memory(layers, input_shape)
         _check_output(layers[-1], cost)

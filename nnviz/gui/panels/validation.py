@@ -171,7 +171,7 @@ def layer_infos(model: dict) -> list[LayerInfo]:
         init = model.get("init", "xavier")
         for i, spec in enumerate(specs):
             layer = make_layer(spec, i)
-            out = tuple(layer._output_shape(shape))
+            out = tuple(layer.infer_output_shape(shape))
             params = None
             if int(np.prod(shape)) * int(np.prod(out)) <= _BUILD_LIMIT:
                 layer.build(shape, rng, init)
