@@ -475,3 +475,19 @@ def network_data(net, input_names=None, output_names=None) -> NetworkData:
         layers=tuple(infos), cost=_cost_name(net),
         input_names=tuple(str(n) for n in (input_names or ())),
         output_names=tuple(str(n) for n in (output_names or ())))
+
+
+def view_data(name: str, network, dataset, image=None):
+    """The data of the heavy view ``name`` ("output", "network" or "conv").
+
+    ``image`` is the conv view's input; by default the first validation image.
+    """
+    if name == "output":
+        return output_data(network, dataset)
+    if name == "network":
+        names = tuple(dataset.class_names or ())
+        outputs = names if len(names) == int(np.prod(network.output_shape)) else ()
+        return network_data(network, output_names=outputs)
+    if image is None:
+        image = (dataset.X_val if len(dataset.X_val) else dataset.X_train)[0]
+    return conv_data(network, image)

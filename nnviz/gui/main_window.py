@@ -18,7 +18,6 @@ import math
 import os
 import time
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from nnviz.core.errors import SpecError
 from nnviz.core.experiment import Experiment, list_presets, load_preset
+from nnviz.core.viewdata import view_data
 from nnviz.gui import theme
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
 from nnviz.gui.panels.controls import ENDED
@@ -89,20 +89,6 @@ def make_view(key: str, class_name: str, module: str) -> QWidget:
             continue
         return cls()
     return _PlaceholderView(key)
-
-
-def view_data(name: str, network, dataset, image=None):
-    """What the session's worker computes for a heavy view, for the idle window."""
-    from nnviz.core import viewdata
-    if name == "output":
-        return viewdata.output_data(network, dataset)
-    if name == "network":
-        names = tuple(dataset.class_names or ())
-        outputs = names if len(names) == int(np.prod(network.output_shape)) else ()
-        return viewdata.network_data(network, output_names=outputs)
-    if image is None:
-        image = (dataset.X_val if len(dataset.X_val) else dataset.X_train)[0]
-    return viewdata.conv_data(network, image)
 
 
 def _live_free(experiment: dict) -> dict:

@@ -252,22 +252,8 @@ class Driver:
             self._send(("view", name, data))
 
     def _view_data(self, name: str) -> Any:
-        from nnviz.core import viewdata
-        net, dataset = self.trainer.network, self.trainer.dataset
-        if name == "output":
-            return viewdata.output_data(net, dataset)
-        if name == "network":
-            names = tuple(getattr(dataset, "class_names", ()) or ())
-            outputs = names if len(names) == int(np.prod(net.output_shape)) else ()
-            return viewdata.network_data(net, output_names=outputs)
-        return viewdata.conv_data(net, self._conv_image())
-
-    def _conv_image(self) -> np.ndarray:
-        if self.image is not None:
-            return self.image
-        dataset = self.trainer.dataset
-        source = dataset.X_val if len(dataset.X_val) else dataset.X_train
-        return source[0]
+        from nnviz.core.viewdata import view_data
+        return view_data(name, self.trainer.network, self.trainer.dataset, self.image)
 
 
 # ---------------------------------------------------------------------- transports
