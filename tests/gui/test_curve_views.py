@@ -460,3 +460,17 @@ def test_soak_redraws_all_views(qtbot, make_snapshot):
     assert len(xy(views[1].curves["delta"][3])[0]) <= 2049
     assert xy(views[0].curves["train_loss"])[0][-1] == pytest.approx(300.0)
     print(f"soak: {repaints} repaints in {time.perf_counter() - start:.1f} s")
+
+
+def test_a_long_title_does_not_widen_the_plot_past_its_widget(qtbot):
+    from nnviz.gui.views import plotstyle
+
+    plot = plotstyle.make_plot("short", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(300, 200)
+    plot.show()
+    plotstyle.set_title(plot, "a very long title " * 12, 2.0)
+    plot.resize(280, 200)
+    qtbot.wait(20)
+    assert plot.getPlotItem().titleLabel.minimumWidth() == 0
+    assert plot.getPlotItem().geometry().width() <= 280

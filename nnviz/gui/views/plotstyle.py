@@ -220,9 +220,32 @@ def set_title(plot: pg.PlotWidget | pg.PlotItem, title: str, scale: float) -> No
     font = scaled_font(scale, 1.1, bold=True)
     item.setTitle(title, size=f"{font.pointSizeF():.1f}pt", bold=True)
     height = max(30, QFontMetrics(font).height() + 8)
-    item.titleLabel.setMinimumWidth(0)     # a long title must not widen the plot
+    _keep_narrow(item.titleLabel)          # a long title must not widen the plot
     item.titleLabel.setMaximumHeight(height)
     item.layout.setRowFixedHeight(0, height)
+
+
+def _keep_narrow(label: pg.LabelItem) -> None:
+    """Let a title label be narrower than its text.
+
+    pyqtgraph's LabelItem.updateMin sets the minimum width to the text width on
+    every setText and resize, which pushes the plot past its widget's right edge
+    in a narrow dock or at a large font; the text is clipped instead.
+    """
+    if getattr(label, "_nnviz_narrow", False):
+        return
+    update_min = label.updateMin
+
+    def update_min_height_only():
+        update_min()
+        label.setMinimumWidth(0)
+        minimum = Qt.SizeHint.MinimumSize
+        label._sizeHint[minimum] = (0, label._sizeHint[minimum][1])
+        label.updateGeometry()
+
+    label.updateMin = update_min_height_only
+    label._nnviz_narrow = True
+    update_min_height_only()
 
 
 def scale_widget_font(widget: QWidget, scale: float) -> None:
