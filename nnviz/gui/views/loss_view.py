@@ -41,6 +41,9 @@ class LossView(QWidget):
         self.accuracy_plot = plotstyle.make_plot("Accuracy", "epoch", "accuracy")
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
         self.accuracy_plot.getPlotItem().enableAutoRange(y=False)
+        # Three labels only: the plot is short, and 0.2-steps collide at a large font.
+        self.accuracy_plot.getAxis("left").setTicks(
+            [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
         self.accuracy_plot.hide()
         self.x_ranges = [plotstyle.AxisRange(plot, "x", "grow")
                          for plot in (self.loss_plot, self.accuracy_plot)]
