@@ -660,8 +660,6 @@ class MainWindow(QMainWindow):
         elif state == "paused":
             self.session.resume()
         elif self._check.valid:
-            if state in ENDED:
-                self._end_session()
             session = self._begin_run()
             if session is not None:
                 session.start()
@@ -671,8 +669,6 @@ class MainWindow(QMainWindow):
         """Train one mini-batch, then pause."""
         if self.state == "running" or not self._check.valid:
             return
-        if self.state in ENDED:
-            self._end_session()
         session = self._begin_run()
         if session is not None:
             session.step()
@@ -718,7 +714,10 @@ class MainWindow(QMainWindow):
         return pacer
 
     def _begin_run(self):
-        """The session to train with; the curve views start empty."""
+        """The session to train with (a fresh one after a run ended); the curve
+        views start empty."""
+        if self.state in ENDED:
+            self._end_session()
         if not self._started:
             self._started = True
             self._reset_progress()

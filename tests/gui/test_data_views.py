@@ -36,28 +36,26 @@ CNN_SPEC = {"input_shape": [1, 8, 8], "layers": [
     {"type": "dense", "units": 4, "activation": "softmax"}], "cost": "cross_entropy"}
 
 
+def _view(qtbot, cls, width, height):
+    view = cls()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    return view
+
+
 @pytest.fixture
 def output_view(qtbot):
-    view = OutputView()
-    qtbot.addWidget(view)
-    view.resize(500, 400)
-    return view
+    return _view(qtbot, OutputView, 500, 400)
 
 
 @pytest.fixture
 def conv_view(qtbot):
-    view = ConvView()
-    qtbot.addWidget(view)
-    view.resize(500, 500)
-    return view
+    return _view(qtbot, ConvView, 500, 500)
 
 
 @pytest.fixture
 def network_view(qtbot):
-    view = NetworkView()
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    return view
+    return _view(qtbot, NetworkView, 600, 400)
 
 
 def point_count(items):
