@@ -1,12 +1,15 @@
 """The nnviz engine: layers, network, optimisers, data sets, training. No Qt here."""
 
+from .catalogue import describe
 from .datasets import load_dataset
 from .errors import SpecError, TrainingDiverged
 from .experiment import Experiment, list_presets, load_preset
 from .network import Network
 from .optimizers import make_optimizer
+from .runs import Run, RunState
 from .snapshot import LayerProbe, Snapshot
 from .trainer import Trainer
 
 __all__ = ["Network", "make_optimizer", "load_dataset", "Experiment", "Trainer", "list_presets", "load_preset",
-           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged"]
+           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged", "describe", "Run",
+           "RunState"]

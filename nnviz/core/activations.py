@@ -128,8 +128,6 @@ class Softmax(Activation):
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax)
 }
-# The options each activation accepts in a layer spec, with their defaults.
-ACTIVATION_OPTIONS = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}}
 
 
 def make_activation(name: str, **options) -> Activation:

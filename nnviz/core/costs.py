@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .catalogue import COST_ALIASES
 from .numerics import sum_of_squares
 
 _TINY = 1e-12
@@ -77,7 +78,6 @@ class CrossEntropy(Cost):
 
 
 COSTS = {"mse": MSE, "bce": BCE, "cross_entropy": CrossEntropy}
-COST_ALIASES = {"ols": "mse", "logreg": "bce"}
 
 
 def make_cost(name: str) -> Cost:

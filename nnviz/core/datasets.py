@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from nnviz.core.catalogue import Param
 from nnviz.core.errors import SpecError
 
 # --------------------------------------------------------------------------- #
@@ -93,62 +94,21 @@ class Dataset:
 # --------------------------------------------------------------------------- #
 
 
-@dataclass(frozen=True)
-class Param:
-    """One editable data-set parameter: type, default and allowed range.
-
-    The GUI reads these to build its spin boxes; ``load_dataset`` to validate.
-    """
-
-    kind: type          # int or float
-    default: Any
-    lo: float
-    hi: float
-    help: str
-    open_range: bool = False   # True: lo < value < hi; False: lo <= value <= hi
-
-    def check(self, key: str, value: Any) -> Any:
-        """``value`` converted to ``kind``, or SpecError naming ``dataset.<key>``."""
-        where = f"dataset.{key}"
-        number_types = (int, float, np.integer, np.floating)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, number_types):
-            raise SpecError(where, f"expected a number, got {value!r}", self.range_text())
-        if not math.isfinite(float(value)):
-            raise SpecError(where, f"{value!r} is not a finite number", self.range_text())
-        if self.kind is int:
-            if not float(value).is_integer():
-                raise SpecError(where, f"expected a whole number, got {value!r}",
-                                self.range_text())
-            value = int(value)
-        else:
-            value = float(value)
-        inside = (self.lo < value < self.hi) if self.open_range else (self.lo <= value <= self.hi)
-        if not inside:
-            raise SpecError(where, f"{value!r} is out of range", self.range_text())
-        return value
-
-    def range_text(self) -> str:
-        noun = "a whole number" if self.kind is int else "a number"
-        if self.open_range:
-            return f"use {noun} greater than {self.lo:g} and less than {self.hi:g}"
-        return f"use {noun} from {self.lo:g} to {self.hi:g}"
-
-
-_VAL_FRACTION = Param(float, 0.2, 0.0, 1.0, "fraction of the samples held out for validation",
-                      open_range=True)
-_SEED = Param(int, 0, 0, 2**32 - 1, "random seed: data generation and the split")
+_VAL_FRACTION = Param("float", 0.2, "fraction of the samples held out for validation", 0.0, 1.0,
+                      low_open=True, high_open=True)
+_SEED = Param("int", 0, "random seed: data generation and the split", 0, 2 ** 31 - 1)
 
 
 def _n_samples(default: int, hi: int = 20000) -> Param:
-    return Param(int, default, 4, hi, "number of samples (train + validation)")
+    return Param("int", default, "number of samples (train + validation)", 4, hi)
 
 
 def _noise(default: float) -> Param:
-    return Param(float, default, 0.0, 5.0, "standard deviation of the gaussian noise")
+    return Param("float", default, "standard deviation of the gaussian noise", 0.0, 5.0)
 
 
 def _n_classes(default: int) -> Param:
-    return Param(int, default, 2, 10, "number of classes")
+    return Param("int", default, "number of classes", 2, 10)
 
 
 # --------------------------------------------------------------------------- #
@@ -352,7 +312,7 @@ _REGISTRY: dict[str, _Entry] = {
                      "input [64] or [1, 8, 8]", _digits),
     "photos": _entry("Grayscale patches of two photographs (china, flower), 2 classes",
                      _photos, n_samples=_n_samples(400, hi=4000),
-                     patch=Param(int, 16, 4, 64, "patch side in pixels")),
+                     patch=Param("int", 16, "patch side in pixels", 4, 64)),
 }
 
 #: name -> short description, in the order a GUI should list them.
@@ -432,7 +392,7 @@ def _parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         if key not in allowed:
             raise SpecError(f"dataset.{key}", f"'{name}' has no parameter {key!r}",
                             "its parameters are: " + ", ".join(allowed))
-        params[key] = allowed[key].check(key, value)
+        params[key] = allowed[key].check(value, f"dataset.{key}")
     return name, params
 
 

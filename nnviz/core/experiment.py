@@ -28,9 +28,9 @@ import re
 import stat
 import tempfile
 from importlib import resources
-from numbers import Integral, Real
 from typing import Any
 
+from nnviz.core.catalogue import DEFAULT_OPTIMIZER, TRAINING, Entry, check_params, show_value as _show
 from nnviz.core.errors import SpecError
 from nnviz.core.optimizers import make_optimizer
 
@@ -39,11 +39,10 @@ __all__ = ["Experiment", "FORMAT", "list_presets", "load_preset"]
 FORMAT = "nnviz-experiment/1"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64                  # nesting of JSON containers; real files need about 5
-MAX_COUNT = 1_000_000           # upper bound for epochs and batch_size
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
-TRAINING_DEFAULTS = {"optimizer": {"name": "adam", "eta": 0.001}, "epochs": 30,
-                     "batch_size": 32, "l2": 0.0, "clip_norm": None}
+TRAINING_KEYS = ("optimizer", *TRAINING)
+TRAINING_ENTRY = Entry("training", "training settings", TRAINING)
 
 
 class Experiment:
@@ -300,15 +299,6 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _show(value: Any, limit: int = 60) -> str:
-    """A short repr for messages (safe for huge numbers and long strings)."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int too long to print
-        return f"a {type(value).__name__} too long to show"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _key_field(prefix: str, key: Any) -> str:
     """``prefix.key`` for a key of any type, kept short and printable."""
     text = key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_\-]{1,40}", key) \
@@ -359,41 +349,15 @@ def _check_model(spec: Any) -> dict:
 
 
 def _check_training(spec: Any) -> dict:
-    """Training settings with defaults filled in and the optimiser normalised."""
+    """Training settings checked against the catalogue, defaults filled in."""
     if not isinstance(spec, dict):
         raise SpecError("training", f"must be an object, got {_kind(spec)}",
                         'write e.g. {"epochs": 30, "batch_size": 32}')
     for key in spec:
-        if key not in TRAINING_DEFAULTS:
+        if key not in TRAINING_KEYS:
             raise SpecError(_key_field("training", key), "unknown key",
-                            "allowed keys: " + ", ".join(TRAINING_DEFAULTS))
-    merged = {**copy.deepcopy(TRAINING_DEFAULTS), **spec}
-    return {
-        "optimizer": make_optimizer(merged["optimizer"]).to_spec(),
-        "epochs": _count(merged["epochs"], "training.epochs", "e.g. 30"),
-        "batch_size": _count(merged["batch_size"], "training.batch_size", "e.g. 32"),
-        "l2": _real(merged["l2"], "training.l2", lambda x: x >= 0,
-                    "a number >= 0", "use 0 for no weight decay, or e.g. 0.001"),
-        "clip_norm": None if merged["clip_norm"] is None else _real(
-            merged["clip_norm"], "training.clip_norm", lambda x: x > 0,
-            "a number > 0 or null", "use e.g. 1.0, or null for no clipping"),
-    }
-
-
-def _count(value: Any, field: str, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise SpecError(field, f"must be a whole number, got {_show(value)}",
-                        f"use a whole number from 1 to {MAX_COUNT}, {example}")
-    if not 1 <= value <= MAX_COUNT:
-        raise SpecError(field, f"must be from 1 to {MAX_COUNT}, got {_show(value)}",
-                        f"use {example}")
-    return int(value)
-
-
-def _real(value: Any, field: str, ok, what: str, fix: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise SpecError(field, f"must be {what}, got {_show(value)}", fix)
-    value = float(value)
-    if not (math.isfinite(value) and ok(value)):
-        raise SpecError(field, f"must be {what}, got {value!r}", fix)
-    return value
+                            "allowed keys: " + ", ".join(TRAINING_KEYS))
+    optimizer = spec.get("optimizer", {"name": DEFAULT_OPTIMIZER})
+    values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items() if k != "optimizer"},
+                          "training")
+    return {"optimizer": make_optimizer(optimizer).to_spec(), **values}

@@ -47,9 +47,9 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
+from nnviz.core.catalogue import COST_ALIASES
 from nnviz.core.errors import SpecError
 
-COST_ALIASES = {"ols": "mse", "logreg": "bce"}
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 WEIGHTED_KINDS = ("dense", "conv2d")
 STATE_ATTRIBUTES = ("mask", "running_mean", "running_var")

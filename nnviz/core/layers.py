@@ -9,13 +9,11 @@ dC/dz (``delta``) of the same layer.
 
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .activations import ACTIVATION_OPTIONS, ACTIVATIONS, make_activation
+from . import catalogue
+from .activations import make_activation
 from .errors import SpecError
 from .init import INITIALISERS
 
@@ -25,41 +23,30 @@ def _field(index: int, key: str) -> str:
     return f"layers[{index}].{key}"
 
 
-def _int(spec, key, index, default=None, minimum=1):
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise SpecError(_field(index, key), f"must be an integer >= {minimum}, got {value!r}",
-                        f"set {key} to a whole number such as {max(minimum, 1) * 2}")
-    return int(value)
+def parse_layer_spec(spec: dict, index: int) -> dict:
+    """The layer's options checked against the catalogue, defaults filled in.
 
-
-def _float(spec, key, index, default, low, high, *, low_open=False, high_open=True):
-    value = spec.get(key, default)
-    ok = (isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-          and (value > low if low_open else value >= low)
-          and (value < high if high_open else value <= high))
-    if not ok:
-        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise SpecError(_field(index, key), f"must be a number in {interval}, got {value!r}",
-                        f"choose a value in {interval}")
-    return float(value)
-
-
-def _check_keys(spec, index, allowed):
-    for key in spec:
-        if not isinstance(key, str) or (key not in allowed and key != "type"):
+    The options of the chosen activation (e.g. leaky ReLU's alpha) sit beside
+    it in the layer spec.
+    """
+    entry = catalogue.LAYERS[spec["type"]]
+    prefix = f"layers[{index}]"
+    body = {k: v for k, v in spec.items() if k != "type"}
+    for key in body:
+        if not isinstance(key, str):
+            raise SpecError(prefix, f"keys must be text, got {key!r}", "write the key in quotes")
+    act_options = {}
+    if "activation" in entry.params:
+        name = entry.params["activation"].check(body.pop("activation", entry.params["activation"].default),
+                                                _field(index, "activation"))
+        act_entry = catalogue.ACTIVATIONS[name]
+        given = {k: body.pop(k) for k in list(body) if k in act_entry.params}
+        act_options = {"activation": name, **catalogue.check_params(act_entry, given, prefix)}
+    for key in body:
+        if key not in entry.params:
             raise SpecError(_field(index, key), f"unknown key for a {spec['type']} layer",
-                            f"allowed keys: {', '.join(sorted(allowed))}")
-
-
-def _activation(spec, index, default="identity"):
-    name = spec.get("activation", default)
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise SpecError(_field(index, "activation"), f"unknown activation {name!r}",
-                        f"choose one of: {', '.join(ACTIVATIONS)}")
-    options = {key: _float(spec, key, index, default_value, 0.0, 1e6)
-               for key, default_value in ACTIVATION_OPTIONS.get(name, {}).items()}
-    return name, options
+                            f"allowed keys: {', '.join(sorted(entry.params)) or 'none'}")
+    return {**catalogue.check_params(entry, body, prefix, skip=("activation",)), **act_options}
 
 
 # --------------------------------------------------------------------------- numpy helpers
@@ -118,7 +105,6 @@ class Layer:
     """A layer without parameters; subclasses override what they need."""
 
     kind = ""
-    keys: frozenset = frozenset()
 
     def __init__(self, spec: dict, index: int):
         self.index = index
@@ -127,12 +113,11 @@ class Layer:
         self.activation = None
         self.input_shape: tuple = ()
         self.output_shape: tuple = ()
-        _check_keys(spec, index, self.keys)
-        self.spec = {"type": self.kind, **self._parse(spec, index)}
+        self.spec = {"type": self.kind, **parse_layer_spec({**spec, "type": self.kind}, index)}
+        self._configure()
 
-    def _parse(self, spec: dict, index: int) -> dict:
-        """Validate the spec; return the normalised options (defaults filled in)."""
-        return {}
+    def _configure(self) -> None:
+        """Set up from the validated ``self.spec`` (e.g. the activation function)."""
 
     def build(self, input_shape: tuple, rng: np.random.Generator, init: str) -> tuple:
         """Fix the input shape, create parameters, return the output shape."""
@@ -178,10 +163,10 @@ class Layer:
 class ActivatedLayer(Layer):
     """A layer computing a = f(z); keeps z, a and delta = dC/dz of the last batch."""
 
-    def _parse_activation(self, spec, index, default="identity"):
-        name, options = _activation(spec, index, default)
-        self.activation = make_activation(name, **options)
-        return {"activation": name, **options}
+    def _configure(self):
+        options = {k: v for k, v in self.spec.items()
+                   if k in catalogue.ACTIVATIONS[self.spec["activation"]].params}
+        self.activation = make_activation(self.spec["activation"], **options)
 
     def forward(self, x, training):
         self.z = self._linear(x, training)
@@ -207,10 +192,6 @@ class ActivatedLayer(Layer):
 # --------------------------------------------------------------------------- layers
 class Dense(ActivatedLayer):
     kind = "dense"
-    keys = frozenset({"units", "activation", "alpha"})
-
-    def _parse(self, spec, index):
-        return {"units": _int(spec, "units", index), **self._parse_activation(spec, index)}
 
     def infer_output_shape(self, input_shape):
         self._require(len(input_shape) == 1, "type",
@@ -263,20 +244,6 @@ class Conv2D(ActivatedLayer):
     """
 
     kind = "conv2d"
-    keys = frozenset({"filters", "kernel_size", "stride", "padding", "activation", "alpha"})
-
-    def _parse(self, spec, index):
-        padding = spec.get("padding", "valid")
-        if not (padding in ("valid", "same")
-                or (isinstance(padding, Integral) and not isinstance(padding, bool) and padding >= 0)):
-            raise SpecError(_field(index, "padding"), f"unknown padding {padding!r}",
-                            'use "valid", "same" or a whole number of pixels >= 0')
-        return {"filters": _int(spec, "filters", index),
-                "kernel_size": _int(spec, "kernel_size", index, 3),
-                "stride": _int(spec, "stride", index, 1),
-                "padding": padding if isinstance(padding, str) else int(padding),
-                **self._parse_activation(spec, index)}
-
     def infer_output_shape(self, input_shape):
         self._require_image(input_shape)
         c, h, w = input_shape
@@ -369,12 +336,6 @@ class _Pool2D(Layer):
     The gradient is written into dx through the p*p strided views: one multiply each
     when windows do not overlap (stride >= size), an accumulation otherwise.
     """
-
-    keys = frozenset({"size", "stride"})
-
-    def _parse(self, spec, index):
-        size = _int(spec, "size", index, 2)
-        return {"size": size, "stride": _int(spec, "stride", index, size)}
 
     def infer_output_shape(self, input_shape):
         self._require_image(input_shape)
@@ -522,11 +483,6 @@ class Dropout(Layer):
     """Inverted dropout: scaled at training time, the identity at evaluation."""
 
     kind = "dropout"
-    keys = frozenset({"rate"})
-
-    def _parse(self, spec, index):
-        return {"rate": _float(spec, "rate", index, 0.5, 0.0, 1.0)}
-
     def build(self, input_shape, rng, init):
         self.rng = rng
         self.mask = None
@@ -548,12 +504,6 @@ class BatchNorm(Layer):
     """Batch normalisation per feature (N, F) or per channel (N, C, H, W)."""
 
     kind = "batchnorm"
-    keys = frozenset({"eps", "momentum"})
-
-    def _parse(self, spec, index):
-        return {"eps": _float(spec, "eps", index, 1e-5, 0.0, 1.0, low_open=True),
-                "momentum": _float(spec, "momentum", index, 0.1, 0.0, 1.0, high_open=False)}
-
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         c = input_shape[0]
@@ -595,14 +545,6 @@ class ActivationLayer(ActivatedLayer):
     """A standalone activation, e.g. after batch normalisation."""
 
     kind = "activation"
-    keys = frozenset({"activation", "alpha"})
-
-    def _parse(self, spec, index):
-        if "activation" not in spec:
-            raise SpecError(_field(index, "activation"), "an activation layer needs an activation",
-                            f"choose one of: {', '.join(ACTIVATIONS)}")
-        return self._parse_activation(spec, index)
-
     def infer_output_shape(self, input_shape):
         if self.activation.name == "softmax":
             self._require(input_shape[0] >= 2, "activation", "softmax over a single unit is always 1",

@@ -7,9 +7,9 @@ from numbers import Integral
 
 import numpy as np
 
-from .costs import COST_ALIASES, COSTS, make_cost
+from .catalogue import COST_ALIASES, MODEL
+from .costs import make_cost
 from .errors import SpecError
-from .init import INITIALISERS
 from .layers import ActivatedLayer, make_layer
 from .numerics import sum_of_squares
 
@@ -48,17 +48,11 @@ class Network:
             if key not in SPEC_KEYS:
                 raise SpecError(f"model.{key}", "unknown key", f"allowed keys: {', '.join(sorted(SPEC_KEYS))}")
         input_shape = _parse_input_shape(spec.get("input_shape"))
-        cost = spec.get("cost", "mse")
-        if not isinstance(cost, str) or cost not in COSTS and cost not in COST_ALIASES:
-            raise SpecError("cost", f"unknown cost {cost!r}", f"choose one of: {', '.join(COSTS)}")
-        cost = COST_ALIASES.get(cost, cost)
-        init = spec.get("init", "xavier")
-        if not isinstance(init, str) or init not in INITIALISERS:
-            raise SpecError("init", f"unknown initialisation {init!r}",
-                            f"choose one of: {', '.join(INITIALISERS)}")
-        seed = spec.get("seed", 0)
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise SpecError("seed", f"must be a whole number >= 0, got {seed!r}", "use e.g. 0")
+        cost = spec.get("cost", MODEL["cost"].default)
+        cost = MODEL["cost"].check(COST_ALIASES.get(cost, cost) if isinstance(cost, str) else cost,
+                                   "cost")
+        init = MODEL["init"].check(spec.get("init", MODEL["init"].default), "init")
+        seed = MODEL["seed"].check(spec.get("seed", MODEL["seed"].default), "seed")
         layer_specs = spec.get("layers")
         if not isinstance(layer_specs, list) or not layer_specs:
             raise SpecError("layers", "the network needs at least one layer",

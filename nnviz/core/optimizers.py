@@ -37,14 +37,13 @@ from numbers import Real
 
 import numpy as np
 
+from nnviz.core import catalogue
 from nnviz.core.errors import SpecError
 
 __all__ = ["Optimizer", "make_optimizer", "OPTIMIZERS"]
 
 FIELD = "training.optimizer"
 
-# Defaults of every hyperparameter besides eta.
-_DEFAULTS = {"momentum": 0.9, "rho": 0.9, "rho2": 0.999, "eps": 1e-8}
 
 
 class Optimizer:
@@ -53,9 +52,10 @@ class Optimizer:
     All parameters share flat state arrays (one slice per layer index and
     parameter name), so each rule costs a handful of numpy calls per step
     however many layers there are, plus one copy in and one subtraction per
-    parameter.  Subclasses set ``name``, ``hyper`` (hyperparameter names
-    besides eta) with their ``defaults``, ``n_state`` (state arrays) and
-    implement ``_step(g, u, *state)``, which leaves the update in ``u``.
+    parameter.  Subclasses set ``name`` and ``n_state`` (state arrays) and
+    implement ``_step(g, u, *state)``, which leaves the update in ``u``; their
+    hyperparameters besides eta (``hyper``) and ``defaults`` come from the
+    catalogue.
     """
 
     name = ""
@@ -63,13 +63,19 @@ class Optimizer:
     defaults: dict[str, float] = {}
     n_state = 0
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        params = catalogue.OPTIMIZERS[cls.name].params
+        cls.hyper = tuple(k for k in params if k != "eta")
+        cls.defaults = {k: params[k].default for k in cls.hyper}
+
     def __init__(self, eta: float, **hyper: float):
         unknown = sorted(set(hyper) - set(self.hyper))
         if unknown:
             raise TypeError(f"{self.name} optimizer takes no {', '.join(unknown)}")
         self.eta = eta
         for key in self.hyper:
-            setattr(self, key, _CHECKS[key](hyper.get(key, self.defaults[key]), key))
+            setattr(self, key, _check(self.name, key, hyper.get(key, self.defaults[key])))
         self.reset()
 
     @property
@@ -79,7 +85,7 @@ class Optimizer:
 
     @eta.setter
     def eta(self, value: float) -> None:
-        self._eta = _positive(value, "eta")
+        self._eta = _check(self.name, "eta", value)
 
     def reset(self) -> None:
         """Forget all state (moments, accumulators, step count)."""
@@ -178,8 +184,6 @@ class Momentum(Optimizer):
     """Classic (heavy-ball) momentum as in PyTorch's SGD: ``v = mu*v + g; p -= eta*v``."""
 
     name = "momentum"
-    hyper = ("momentum",)
-    defaults = {"momentum": _DEFAULTS["momentum"]}
     n_state = 1
 
     def _step(self, g, u, v):
@@ -201,8 +205,6 @@ class Adagrad(Optimizer):
     """Adagrad: ``G += g*g; p -= eta * g / (sqrt(G) + eps)``."""
 
     name = "adagrad"
-    hyper = ("eps",)
-    defaults = {"eps": _DEFAULTS["eps"]}
     n_state = 1
 
     def _step(self, g, u, acc):
@@ -214,8 +216,6 @@ class AdagradMomentum(Optimizer):
     """Momentum on Adagrad's step: ``v = mu*v + g/(sqrt(G)+eps); p -= eta*v``."""
 
     name = "adagrad_momentum"
-    hyper = ("momentum", "eps")
-    defaults = {"momentum": _DEFAULTS["momentum"], "eps": _DEFAULTS["eps"]}
     n_state = 2
 
     def _step(self, g, u, acc, v):
@@ -229,8 +229,6 @@ class RMSprop(Optimizer):
     """RMSprop (PyTorch's, ``alpha`` = rho): ``s = rho*s + (1-rho)*g*g; p -= eta*g/(sqrt(s)+eps)``."""
 
     name = "rmsprop"
-    hyper = ("rho", "eps")
-    defaults = {"rho": 0.99, "eps": _DEFAULTS["eps"]}
     n_state = 1
 
     def _step(self, g, u, s):
@@ -248,8 +246,6 @@ class Adam(Optimizer):
     """Adam with bias correction (rho = beta1, rho2 = beta2); t counts update steps."""
 
     name = "adam"
-    hyper = ("rho", "rho2", "eps")
-    defaults = {"rho": _DEFAULTS["rho"], "rho2": _DEFAULTS["rho2"], "eps": _DEFAULTS["eps"]}
     n_state = 2
 
     def _step(self, g, u, m, v):
@@ -275,37 +271,9 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
-def _number(value, key: str) -> float:
-    """``value`` as a finite float, or SpecError naming ``training.optimizer.<key>``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise SpecError(f"{FIELD}.{key}", f"must be a number, got {value!r}",
-                        "write a plain number such as 0.01")
-    value = float(value)
-    if not math.isfinite(value):
-        raise SpecError(f"{FIELD}.{key}", f"must be finite, got {value!r}",
-                        "write a finite number")
-    return value
-
-
-def _positive(value, key: str) -> float:
-    value = _number(value, key)
-    if value <= 0:
-        raise SpecError(f"{FIELD}.{key}", f"must be greater than 0, got {value!r}",
-                        "use a small positive number such as 0.01" if key == "eta"
-                        else "use a small positive number such as 1e-8")
-    return value
-
-
-def _decay(value, key: str) -> float:
-    value = _number(value, key)
-    if not 0.0 <= value < 1.0:
-        raise SpecError(f"{FIELD}.{key}", f"must be in [0, 1), got {value!r}",
-                        "use a value such as 0.9")
-    return value
-
-
-_CHECKS = {"eta": _positive, "eps": _positive,
-           "momentum": _decay, "rho": _decay, "rho2": _decay}
+def _check(name: str, key: str, value) -> float:
+    """``value`` of optimiser ``name``'s ``key`` checked against the catalogue."""
+    return catalogue.OPTIMIZERS[name].params[key].check(value, f"{FIELD}.{key}")
 
 
 def make_optimizer(spec: dict) -> Optimizer:
@@ -318,18 +286,18 @@ def make_optimizer(spec: dict) -> Optimizer:
     if cls is None:
         problem = ("is missing" if name is None else f"unknown optimizer {name!r}")
         raise SpecError(f"{FIELD}.name", problem, "choose one of: " + ", ".join(OPTIMIZERS))
-    if "eta" not in spec:
-        raise SpecError(f"{FIELD}.eta", "is missing", "give a learning rate such as 0.01")
+    entry = catalogue.OPTIMIZERS[name]
     hyper = {}
     for key, value in spec.items():
         if key == "name":
             continue
-        if key not in _CHECKS:
-            raise SpecError(f"{FIELD}.{key}", f"unknown key {key!r}",
-                            "allowed keys: name, " + ", ".join(_CHECKS))
-        if key != "eta" and key not in cls.hyper:
-            users = ", ".join(n for n, c in OPTIMIZERS.items() if key in c.hyper)
+        if key not in entry.params:
+            users = ", ".join(n for n, e in catalogue.OPTIMIZERS.items() if key in e.params)
+            if not users:
+                raise SpecError(f"{FIELD}.{key}", f"unknown key {key!r}",
+                                "allowed keys: name, " + ", ".join(entry.params))
             raise SpecError(f"{FIELD}.{key}", f"is not used by the {name!r} optimizer",
                             f"remove it, or choose an optimizer that uses it: {users}")
         hyper[key] = value
+    hyper.setdefault("eta", entry.params["eta"].default)
     return cls(**hyper)

@@ -14,6 +14,7 @@ from .network import Network
 from .numerics import sum_of_squares
 from .optimizers import make_optimizer
 from .probes import probe_layer
+from .runs import RunState
 from .snapshot import Snapshot
 
 _EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split
@@ -25,12 +26,14 @@ class Trainer:
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
     ``snapshot_interval`` seconds (default 0.05 s); the first comes after step 1.
     Stop requests and hyperparameter changes take effect between steps.
+    With ``record_every`` it also snapshots at the end of every epoch and every
+    ``record_every`` steps, so a run's history does not depend on its speed.
     On NaN or inf the weights of the last snapshot are restored and the run
-    ends with ``stop_reason`` "diverged: ...".
+    ends with ``stop_reason`` "diverged: ..." (``end_state`` says how it ended).
     """
 
     def __init__(self, experiment, *, snapshot_every: int | None = None,
-                 snapshot_interval: float | None = None):
+                 snapshot_interval: float | None = None, record_every: int | None = None):
         if snapshot_every is not None and snapshot_every < 1:
             raise ValueError("snapshot_every must be >= 1")
         self.experiment = experiment
@@ -61,6 +64,9 @@ class Trainer:
         self.elapsed = 0.0
         self.finished = False
         self.stop_reason = ""
+        self.end_state: RunState | None = None   # set when the run ends
+        # also snapshot at the end of every epoch and every record_every steps (history)
+        self.record_every = record_every
         self._stop = threading.Event()
         self._control = threading.Condition()
         self._paused = False
@@ -136,7 +142,7 @@ class Trainer:
                 yield self.snapshot()
             single = self._paused and self._wait_while_paused()
             if self._stop.is_set():
-                self._finish("stopped")
+                self._finish(RunState.STOPPED, "stopped")
                 break
             if self.step_count >= end:
                 return
@@ -144,15 +150,17 @@ class Trainer:
             next_step = self.step_count + 1
             due = (single or next_step == 1 or next_step == end
                    or (self.snapshot_every is not None and next_step % self.snapshot_every == 0)
+                   or (self.record_every is not None and (next_step % self.steps_per_epoch == 0
+                                                          or next_step % self.record_every == 0))
                    or (self.snapshot_interval is not None and now - last_time >= self.snapshot_interval))
             try:
                 self.step(probe=due)
             except TrainingDiverged as exc:
                 self._restore()
-                self._finish(f"diverged: {exc}")
+                self._finish(RunState.DIVERGED, f"diverged: {exc}")
                 break
             if self.step_count == self.total_steps:
-                self._finish("finished")
+                self._finish(RunState.FINISHED, "finished")
                 break
             if due:
                 last_time, shown = now, self.step_count
@@ -258,8 +266,9 @@ class Trainer:
         return loss, acc
 
     # ------------------------------------------------------------------ internals
-    def _finish(self, reason: str) -> None:
+    def _finish(self, state: RunState, reason: str) -> None:
         self.finished = True
+        self.end_state = state
         self.stop_reason = reason
 
     def _reset_running(self):

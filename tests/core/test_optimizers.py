@@ -324,7 +324,6 @@ def test_to_spec_fills_defaults_and_round_trips():
     ({"name": "sgdx", "eta": 0.1}, "training.optimizer.name", "choose one of: constant"),
     ({"eta": 0.1}, "training.optimizer.name", "missing"),
     ({"name": 3, "eta": 0.1}, "training.optimizer.name", "unknown optimizer 3"),
-    ({"name": "adam"}, "training.optimizer.eta", "missing"),
     ({"name": "adam", "eta": 0}, "training.optimizer.eta", "greater than 0"),
     ({"name": "adam", "eta": -0.1}, "training.optimizer.eta", "greater than 0"),
     ({"name": "adam", "eta": float("nan")}, "training.optimizer.eta", "finite"),

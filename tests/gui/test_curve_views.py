@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox
 
 from nnviz.gui.views import ActivationView, GradientView, LossView
 from nnviz.gui.views.activation_view import N_BINS, SHRINK_AFTER, histogram_range, nice_ceil
-from nnviz.gui.views.history import History
+from nnviz.core.history import History
 from nnviz.gui.views.plotstyle import LOG_CEILING, LOG_FLOOR
 
 N = 25

@@ -214,12 +214,14 @@ class DataPanel(QWidget):
 def _editor(key: str, param) -> QWidget:
     """A spin box for one data-set parameter, ranged and explained by its Param."""
     tip = param.help + f" ({param.range_text()[4:]})"
-    if param.kind is int:
-        return widgets.int_spin(param.lo, param.hi, param.default, tip, f"{key}Spin")
-    lo, hi = param.lo, param.hi
+    if param.kind == "int":
+        return widgets.int_spin(param.low, param.high, param.default, tip, f"{key}Spin")
+    lo, hi = param.low, param.high
     step = 0.05 if hi <= 5 else 0.5
-    if param.open_range:
-        lo, hi = lo + 0.001, hi - 0.001
+    if param.low_open:
+        lo += 0.001
+    if param.high_open:
+        hi -= 0.001
     return widgets.float_spin(lo, hi, param.default, step, tooltip=tip, name=f"{key}Spin")
 
 

@@ -14,52 +14,38 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout
                                QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
                                QStyle, QVBoxLayout, QWidget)
 
-from nnviz.core.activations import ACTIVATION_OPTIONS, ACTIVATIONS
+from nnviz.core import catalogue
 from nnviz.core.layers import LAYERS
 from nnviz.gui import theme
 from nnviz.gui.panels import widgets
 from nnviz.gui.panels.validation import IMAGE_KINDS, Check, LayerInfo
 
-ACTIVATED = ("dense", "conv2d", "activation")
-DEFAULT_SPECS = {
-    "dense": {"units": 16, "activation": "relu"},
-    "conv2d": {"filters": 8, "kernel_size": 3, "stride": 1, "padding": "same", "activation": "relu"},
-    "maxpool2d": {"size": 2, "stride": 2},
-    "avgpool2d": {"size": 2, "stride": 2},
-    "flatten": {},
-    "dropout": {"rate": 0.2},
-    "batchnorm": {"momentum": 0.1, "eps": 1e-5},
-    "activation": {"activation": "relu"},
-}
-# key -> (label, editor kind, low, high, tooltip); the kind "padding" is a combo
-_POOL = (("size", "size", "int", 1, 64, "side of the pooling window"),
-         ("stride", "stride", "int", 1, 64, "step between windows"))
-FIELDS = {
-    "dense": (("units", "units", "int", 1, 100_000, "number of neurons"),),
-    "conv2d": (("filters", "filters", "int", 1, 4096, "number of kernels = output channels"),
-               ("kernel_size", "kernel", "int", 1, 64, "kernel side in pixels"),
-               ("stride", "stride", "int", 1, 64, "step between kernel positions"),
-               ("padding", "padding", "padding", 0, 0,
-                'border added around the input: "same" keeps the size, "valid" adds none')),
-    "maxpool2d": _POOL,
-    "avgpool2d": _POOL,
-    "dropout": (("rate", "rate", "float", 0.0, 0.999, "fraction of units dropped while training"),),
-    "batchnorm": (("momentum", "momentum", "float", 0.0, 1.0, "weight of a new batch in the "
-                   "running mean and variance used at evaluation"),
-                  ("eps", "eps", "log", 1e-12, 0.999, "added to the variance before the square root")),
-    "flatten": (),
-    "activation": (),
-}
-TYPE_TIPS = {
-    "dense": "fully connected: every input to every neuron",
-    "conv2d": "2-D convolution: small kernels slid over the image",
-    "maxpool2d": "keeps the largest value of each window",
-    "avgpool2d": "averages each window",
-    "flatten": "turns an image (C, H, W) into a flat vector",
-    "dropout": "randomly zeroes units while training (regularisation)",
-    "batchnorm": "normalises each feature over the mini-batch",
-    "activation": "a standalone activation function",
-}
+ACTIVATED = catalogue.ACTIVATED_LAYERS
+#: layer type -> its spec with every parameter at the catalogue's default
+DEFAULT_SPECS = {kind: entry.defaults() for kind, entry in catalogue.LAYERS.items()}
+#: activation -> its options (e.g. alpha) at their defaults, for those that have any
+ACTIVATION_OPTIONS = {name: entry.defaults() for name, entry in catalogue.ACTIVATIONS.items()
+                      if entry.params}
+ACTIVATIONS = catalogue.ACTIVATION_NAMES
+TYPE_TIPS = {kind: entry.help for kind, entry in catalogue.LAYERS.items()}
+
+
+def _field(key: str, param: catalogue.Param) -> tuple:
+    """(key, label, editor kind, low, high, tooltip) of a layer parameter's editor."""
+    kind = "log" if param.scale == "log" else param.kind
+    low, high = param.low, param.high
+    if kind == "float" and param.high_open:
+        high = high - 1e-3
+    if kind == "log" and param.high_open:
+        high = high * 0.999
+    if kind == "log" and param.low_open:
+        low = 1e-12
+    return key, param.label or key, kind, low, high, param.help
+
+
+#: layer type -> editors of its parameters (the activation has its own combo)
+FIELDS = {kind: tuple(_field(k, p) for k, p in entry.params.items() if k != "activation")
+          for kind, entry in catalogue.LAYERS.items()}
 PADDINGS = ("same", "valid", "1", "2", "3")
 
 

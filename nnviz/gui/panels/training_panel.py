@@ -6,36 +6,19 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QVBoxLayout, QWidget)
 
+from nnviz.core import catalogue
 from nnviz.core.optimizers import OPTIMIZERS
 from nnviz.gui.panels import widgets
 
-COSTS = {
-    "mse": ("Mean squared error", "regression (also works for classification)"),
-    "bce": ("Binary cross-entropy", "two classes, one sigmoid output"),
-    "cross_entropy": ("Cross-entropy", "several classes, softmax output"),
-}
-INITS = {
-    "normal": ("normal  N(0, 1)", "every weight from N(0, 1): saturates sigmoid units, "
-               "explodes tanh and ReLU gradients in deep nets"),
-    "standard": ("standard  U(±1/√n_in)", "Glorot & Bengio's 'standard' initialisation: "
-                 "vanishing gradients with sigmoid"),
-    "xavier": ("Xavier / Glorot", "U(±√(6/(n_in+n_out))): keeps the variance for tanh/sigmoid"),
-    "he": ("He / Kaiming", "N(0, 2/n_in): keeps the variance for ReLU"),
-}
-OPTIMIZER_NAMES = {
-    "constant": "SGD (constant η)", "momentum": "SGD with momentum", "adagrad": "Adagrad",
-    "adagrad_momentum": "Adagrad with momentum", "rmsprop": "RMSprop", "adam": "Adam",
-}
-# hyperparameter -> (label, tooltip); values are in [0, 1) except eps
-HYPER = {
-    "momentum": ("Momentum", "fraction of the previous step kept (velocity decay)"),
-    "rho": ("ρ (decay)", "decay of the running average of squared gradients (Adam: of the mean)"),
-    "rho2": ("ρ₂ (decay)", "Adam: decay of the running average of squared gradients"),
-    "eps": ("ε", "added to the square root in the denominator, avoids division by zero"),
-}
+COSTS = {name: (e.label, e.help) for name, e in catalogue.COSTS.items()}
+INITS = {name: (e.label, e.help) for name, e in catalogue.INITS.items()}
+OPTIMIZER_NAMES = {name: e.label for name, e in catalogue.OPTIMIZERS.items()}
+# hyperparameter -> (label, tooltip), from the optimisers that use it
+HYPER = {key: (p.label, p.help) for e in catalogue.OPTIMIZERS.values()
+         for key, p in e.params.items() if key != "eta"}
 LIVE_KEYS = ("eta", "l2", "clip_norm")   # take effect on a running session
 DECAY_MAX = 0.999999                      # momentum and decay rates are in [0, 1)
-COUNT_MAX = 1_000_000                     # the experiment format's limit for counts
+COUNT_MAX = int(catalogue.TRAINING["epochs"].high)   # the experiment format's limit for counts
 
 
 class TrainingPanel(QWidget):

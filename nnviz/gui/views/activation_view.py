@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nnviz.core.diagnosis import RELU_FAMILY, SATURATING
 from nnviz.core.snapshot import LayerProbe, Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.gui.views.history import History
+from nnviz.core.history import History
 
 N_BINS = 40
 BOUNDED_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}

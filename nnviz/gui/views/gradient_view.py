@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWid
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
 from nnviz.core.snapshot import LayerProbe, Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.gui.views.history import History
+from nnviz.core.history import History
 
 # (combo text, tooltip) per mode; the order is the combo's order.
 MODES = {

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from nnviz.core.snapshot import Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.gui.views.history import History
+from nnviz.core.history import History
 
 _TRAIN, _VAL = 0, 1   # palette index: training blue, validation orange
 

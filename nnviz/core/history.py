@@ -1,4 +1,4 @@
-"""A fixed-memory, decimating time series for live plots.
+"""A fixed-memory, decimating time series for runs and live plots.
 
 A training run can last millions of steps; the GUI must not grow with it.
 `History` keeps at most `capacity` points in preallocated arrays.  When they
@@ -83,6 +83,12 @@ class History:
         x, y = self.series(i)
         keep = np.isfinite(y)
         return x[keep], y[keep]
+
+    def rows(self) -> np.ndarray:
+        """A copy of every kept point, one row per point: (len(self), n_series)."""
+        if self._has_tail():
+            return np.vstack([self._y[:, :self._n].T, self._tail_y])
+        return self._y[:, :self._n].T.copy()
 
     def last(self) -> np.ndarray:
         """A copy of the newest appended values (NaN before the first append)."""

@@ -1,0 +1,350 @@
+"""The catalogue of every choice nnviz offers, declared once.
+
+Layer types, activations, costs, initialisations, optimisers, model and
+training settings: each parameter with its kind, default, range or choices and
+a one-line help.  The engine validates specs against these declarations (an
+omitted parameter means its default), the GUI builds its editors, tooltips and
+defaults from them, and :func:`describe` hands the whole catalogue out as plain
+JSON for scripts and documentation.  Data-set parameters live beside their
+builders in ``datasets.py`` and use the same :class:`Param`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any, Mapping
+
+from .errors import SpecError
+
+__all__ = ["Param", "Entry", "describe", "LAYERS", "ACTIVATIONS", "COSTS", "COST_ALIASES",
+           "INITS", "OPTIMIZERS", "MODEL", "TRAINING", "check_params"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: ``kind`` is "int", "float", "choice", "padding" or "text".
+
+    Numbers lie in [low, high] (an end is excluded when ``low_open`` or
+    ``high_open``); ``scale="log"`` marks a number spanning decades (the GUI
+    gives it a logarithmic editor); ``nullable`` allows null (e.g. "off");
+    ``default_from`` names a sibling parameter whose value is the default
+    (a pooling stride defaults to the window size).
+    """
+
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple = ()
+    scale: str = "linear"
+    nullable: bool = False
+    default_from: str | None = None
+    label: str = ""
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` normalised (int, float, str or None), or SpecError naming ``where``."""
+        if value is None and self.nullable:
+            return None
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise SpecError(where, f"unknown value {value!r}",
+                            "choose one of: " + ", ".join(map(str, self.choices)))
+        if self.kind == "padding":
+            if value in ("valid", "same"):
+                return value
+            if isinstance(value, Integral) and not isinstance(value, bool) and 0 <= value <= self.high:
+                return int(value)
+            raise SpecError(where, f"unknown padding {value!r}",
+                            f'use "valid", "same" or a whole number of pixels from 0 to {self.high:g}')
+        if self.kind == "text":
+            if isinstance(value, str):
+                return value
+            raise SpecError(where, f"must be text, got {value!r}", "write it in double quotes")
+        return self._check_number(value, where)
+
+    def _check_number(self, value: Any, where: str) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            noun = "a whole number" if self.kind == "int" else "a number"
+            raise SpecError(where, f"must be {noun}, got {show_value(value)}", self.range_text())
+        if not isinstance(value, Integral):
+            if not math.isfinite(float(value)):
+                raise SpecError(where, f"must be a finite number, got {value!r}", self.range_text())
+            if self.kind == "int" and not float(value).is_integer():
+                raise SpecError(where, f"must be a whole number, got {value!r}", self.range_text())
+        if not self.contains(value):    # before any conversion: a huge int stays exact
+            raise SpecError(where, f"{show_value(value)} is out of range: it "
+                            f"{self._violation(value)}", self.range_text())
+        value = int(value) if self.kind == "int" else float(value)
+        return value
+
+    def contains(self, value: float) -> bool:
+        """``value`` lies inside the parameter's range."""
+        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        high_ok = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return low_ok and high_ok
+
+    def _violation(self, value: float) -> str:
+        if self.low is not None and not (value > self.low if self.low_open else value >= self.low):
+            return f"must be {'greater than' if self.low_open else 'at least'} {self.low:g}"
+        return f"must be {'less than' if self.high_open else 'at most'} {self.high:g}"
+
+    def interval(self) -> str:
+        """The range in interval notation, e.g. "[0, 1)"."""
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
+
+    def range_text(self) -> str:
+        """How to fix an out-of-range value, in words."""
+        noun = "a whole number" if self.kind == "int" else "a number"
+        closed = not (self.low_open or self.high_open) and None not in (self.low, self.high)
+        where = f"from {self.low:g} to {self.high:g}" if closed else f"in {self.interval()}"
+        return f"use {noun} {where}" + (", or null for off" if self.nullable else "")
+
+    def to_dict(self) -> dict:
+        """A JSON-able description (what ``describe`` lists)."""
+        d: dict[str, Any] = {"kind": self.kind, "default": self.default, "help": self.help}
+        if self.label:
+            d["label"] = self.label
+        if self.kind in ("int", "float", "padding"):
+            d["range"] = [self.low, self.high]
+            if self.low_open or self.high_open:
+                d["open"] = [self.low_open, self.high_open]
+        if self.choices:
+            d["choices"] = list(self.choices)
+        if self.scale != "linear":
+            d["scale"] = self.scale
+        if self.nullable:
+            d["nullable"] = True
+        if self.default_from:
+            d["default_from"] = self.default_from
+        return d
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One choice of a section (a layer type, an optimiser...): its parameters."""
+
+    label: str
+    help: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def defaults(self) -> dict:
+        """Every parameter at its default (``default_from`` resolved)."""
+        values = {k: p.default for k, p in self.params.items() if not p.default_from}
+        values.update({k: values[p.default_from] for k, p in self.params.items() if p.default_from})
+        return values
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "help": self.help,
+                "params": {k: p.to_dict() for k, p in self.params.items()}}
+
+
+def check_params(entry: Entry, spec: Mapping, prefix: str, *, skip: tuple = ()) -> dict:
+    """The values of ``entry``'s parameters in ``spec``, checked, defaults filled in.
+
+    Keys other than the entry's parameters (and ``skip``) are refused with a
+    SpecError naming ``prefix.key``.
+    """
+    for key in spec:
+        if key not in entry.params and key not in skip:
+            allowed = ", ".join(entry.params) or "none"
+            raise SpecError(f"{prefix}.{key}", f"unknown key {key!r}",
+                            f"allowed keys: {allowed}")
+    values = {}
+    for key, param in entry.params.items():
+        if key in spec:
+            values[key] = param.check(spec[key], f"{prefix}.{key}")
+        elif param.default_from:
+            values[key] = values[param.default_from]
+        else:
+            values[key] = param.default
+    return values
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """A short repr for messages (safe for huge numbers and long strings)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- activations
+_ALPHA_LEAKY = Param("float", 0.01, "slope for negative inputs", 0.0, 1e6, label="alpha")
+_ALPHA_ELU = Param("float", 1.0, "scale of the negative branch", 0.0, 1e6, label="alpha")
+
+ACTIVATIONS: dict[str, Entry] = {
+    "identity": Entry("identity", "a = z (linear): regression outputs, or before batch norm"),
+    "sigmoid": Entry("sigmoid", "a = 1/(1+e^-z), in (0, 1): saturates for large |z|, "
+                     "gradients vanish in deep stacks"),
+    "tanh": Entry("tanh", "a = tanh z, in (-1, 1): zero-centred, still saturates"),
+    "relu": Entry("ReLU", "a = max(0, z): no saturation for z > 0; units can die"),
+    "leaky_relu": Entry("leaky ReLU", "a = z for z > 0, alpha*z otherwise: never quite dead",
+                        {"alpha": _ALPHA_LEAKY}),
+    "elu": Entry("ELU", "a = z for z > 0, alpha*(e^z - 1) otherwise: smooth, mean near 0",
+                 {"alpha": _ALPHA_ELU}),
+    "softmax": Entry("softmax", "a_i = e^z_i / sum e^z_j: class probabilities (output layer)"),
+}
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+
+
+# --------------------------------------------------------------------------- layers
+def _activation(default: str) -> Param:
+    return Param("choice", default, "activation function a = f(z)", choices=ACTIVATION_NAMES,
+                 label="activation")
+
+
+_SIZE_LIMIT = 2 ** 31 - 1     # units, filters: the memory check refuses what does not fit
+_POOL_PARAMS = {
+    "size": Param("int", 2, "side of the pooling window", 1, 64, label="size"),
+    "stride": Param("int", 2, "step between windows (default: the window size)", 1, 64,
+                    default_from="size", label="stride"),
+}
+
+LAYERS: dict[str, Entry] = {
+    "dense": Entry("dense", "fully connected: every input to every neuron", {
+        "units": Param("int", 16, "number of neurons", 1, _SIZE_LIMIT, label="units"),
+        "activation": _activation("identity")}),
+    "conv2d": Entry("conv2d", "2-D convolution: small kernels slid over the image", {
+        "filters": Param("int", 8, "number of kernels = output channels", 1, _SIZE_LIMIT,
+                         label="filters"),
+        "kernel_size": Param("int", 3, "kernel side in pixels", 1, 64, label="kernel"),
+        "stride": Param("int", 1, "step between kernel positions", 1, 64, label="stride"),
+        "padding": Param("padding", "valid", 'border of zeros around the input: "same" keeps '
+                         'the size, "valid" adds none, or a number of pixels', 0, 64,
+                         label="padding"),
+        "activation": _activation("identity")}),
+    "maxpool2d": Entry("max pool", "keeps the largest value of each window", _POOL_PARAMS),
+    "avgpool2d": Entry("average pool", "averages each window", _POOL_PARAMS),
+    "flatten": Entry("flatten", "turns an image (C, H, W) into a flat vector"),
+    "dropout": Entry("dropout", "randomly zeroes units while training (regularisation)", {
+        "rate": Param("float", 0.5, "fraction of units dropped while training", 0.0, 1.0,
+                      high_open=True, label="rate")}),
+    "batchnorm": Entry("batch norm", "normalises each feature (or channel) over the mini-batch", {
+        "momentum": Param("float", 0.1, "weight of a new batch in the running mean and "
+                          "variance used at evaluation", 0.0, 1.0, label="momentum"),
+        "eps": Param("float", 1e-5, "added to the variance before the square root", 0.0, 1.0,
+                     low_open=True, high_open=True, scale="log", label="eps")}),
+    "activation": Entry("activation", "a standalone activation function (e.g. after batch norm)",
+                        {"activation": _activation("relu")}),
+}
+#: layer types whose spec carries an activation (and its options, e.g. alpha)
+ACTIVATED_LAYERS = tuple(k for k, e in LAYERS.items() if "activation" in e.params)
+
+
+# --------------------------------------------------------------------------- costs, init
+COSTS: dict[str, Entry] = {
+    "mse": Entry("Mean squared error", "regression (also works for classification)"),
+    "bce": Entry("Binary cross-entropy", "two classes, one sigmoid output"),
+    "cross_entropy": Entry("Cross-entropy", "several classes, softmax output"),
+}
+COST_ALIASES = {"ols": "mse", "logreg": "bce"}
+
+INITS: dict[str, Entry] = {
+    "normal": Entry("normal  N(0, 1)", "every weight from N(0, 1): saturates sigmoid units, "
+                    "explodes tanh and ReLU gradients in deep nets"),
+    "standard": Entry("standard  U(±1/√n_in)", "Glorot & Bengio's 'standard' initialisation: "
+                      "vanishing gradients with sigmoid"),
+    "xavier": Entry("Xavier / Glorot", "U(±√(6/(n_in+n_out))): keeps the variance for tanh "
+                    "and sigmoid"),
+    "he": Entry("He / Kaiming", "N(0, 2/n_in): keeps the variance for ReLU"),
+}
+
+
+# --------------------------------------------------------------------------- optimisers
+def _eta(default: float) -> Param:
+    return Param("float", default, "learning rate η: the size of each step", 0.0, 1e6,
+                 low_open=True, scale="log", label="learning rate η")
+
+
+def _decay(default: float, help_text: str, label: str) -> Param:
+    return Param("float", default, help_text, 0.0, 1.0, high_open=True, label=label)
+
+
+_MOMENTUM = _decay(0.9, "fraction of the previous step kept (velocity decay)", "momentum")
+_RHO_RMS = _decay(0.99, "decay of the running average of squared gradients", "ρ")
+_RHO_ADAM = _decay(0.9, "decay of the running average of the gradients (first moment)", "ρ")
+_RHO2 = _decay(0.999, "Adam: decay of the running average of squared gradients", "ρ₂")
+_EPS = Param("float", 1e-8, "added to the square root in the denominator, avoids division "
+             "by zero", 0.0, 1.0, low_open=True, scale="log", label="ε")
+
+OPTIMIZERS: dict[str, Entry] = {
+    "constant": Entry("SGD (constant η)", "plain gradient descent: p -= η·g",
+                      {"eta": _eta(0.01)}),
+    "momentum": Entry("SGD with momentum", "v = momentum·v + g; p -= η·v: rolls through "
+                      "flat regions and ravines", {"eta": _eta(0.01), "momentum": _MOMENTUM}),
+    "adagrad": Entry("Adagrad", "per-weight rate η/√(sum of g²): big steps for rare features, "
+                     "ever smaller steps", {"eta": _eta(0.01), "eps": _EPS}),
+    "adagrad_momentum": Entry("Adagrad with momentum", "Adagrad's scaled direction with "
+                              "heavy-ball momentum",
+                              {"eta": _eta(0.01), "momentum": _MOMENTUM, "eps": _EPS}),
+    "rmsprop": Entry("RMSprop", "per-weight rate η/√(running average of g²): adapts, "
+                     "does not fade", {"eta": _eta(0.001), "rho": _RHO_RMS, "eps": _EPS}),
+    "adam": Entry("Adam", "momentum plus RMSprop scaling with bias correction: a robust default",
+                  {"eta": _eta(0.001), "rho": _RHO_ADAM, "rho2": _RHO2, "eps": _EPS}),
+}
+
+
+# --------------------------------------------------------------------------- model, training
+MAX_COUNT = 1_000_000           # upper bound for epochs and batch_size
+
+MODEL: dict[str, Param] = {
+    "cost": Param("choice", "mse", "the cost C minimised by training", choices=tuple(COSTS),
+                  label="cost"),
+    "init": Param("choice", "xavier", "how the weights start (biases start at 0)",
+                  choices=tuple(INITS), label="initialisation"),
+    "seed": Param("int", 0, "random seed of the initial weights, dropout and shuffling",
+                  0, 2 ** 31 - 1, label="seed"),
+}
+
+TRAINING: dict[str, Param] = {
+    "epochs": Param("int", 30, "passes over the training set", 1, MAX_COUNT, label="epochs"),
+    "batch_size": Param("int", 32, "samples per gradient step (mini-batch)", 1, MAX_COUNT,
+                        label="batch size"),
+    "l2": Param("float", 0.0, "L2 weight decay λ: adds (λ/2)·ΣW² to the cost", 0.0, 1e6,
+                scale="log", label="L2 λ"),
+    "clip_norm": Param("float", None, "clip the global gradient norm to this value "
+                       "(null: no clipping)", 0.0, 1e12, low_open=True, scale="log",
+                       nullable=True, label="clip norm"),
+}
+DEFAULT_OPTIMIZER = "adam"
+
+
+# --------------------------------------------------------------------------- describe
+def describe() -> dict:
+    """The whole catalogue as a JSON-serialisable dict.
+
+    Sections: layers, activations, costs, init, optimizers, datasets, model,
+    training; each choice has a label, a one-line help and its parameters
+    (kind, default, range or choices, help).  Omitted in a spec = the default.
+    """
+    from .datasets import DATASETS, PARAMS   # datasets import scikit-learn: load on demand
+
+    def section(entries: Mapping[str, Entry]) -> dict:
+        return {name: entry.to_dict() for name, entry in entries.items()}
+
+    return {
+        "layers": section(LAYERS),
+        "activations": section(ACTIVATIONS),
+        "costs": {**section(COSTS), **{alias: {"alias_of": name}
+                                        for alias, name in COST_ALIASES.items()}},
+        "init": section(INITS),
+        "optimizers": section(OPTIMIZERS),
+        "datasets": {name: {"label": name, "help": DATASETS[name],
+                            "params": {k: p.to_dict() for k, p in PARAMS[name].items()}}
+                     for name in DATASETS},
+        "model": {k: p.to_dict() for k, p in MODEL.items()},
+        "training": {**{k: p.to_dict() for k, p in TRAINING.items()},
+                     "optimizer": {"kind": "choice", "default": DEFAULT_OPTIMIZER,
+                                   "choices": list(OPTIMIZERS),
+                                   "help": "the update rule; its parameters are under "
+                                           "'optimizers'"}},
+    }
