@@ -1,5 +1,6 @@
 """The nnviz engine: layers, network, optimisers, data sets, training. No Qt here."""
 
+from .convolution import KERNELS, convolve
 from .datasets import load_dataset
 from .errors import SpecError, TrainingDiverged
 from .experiment import Experiment, list_presets, load_preset
@@ -9,4 +10,5 @@ from .snapshot import LayerProbe, Snapshot
 from .trainer import Trainer
 
 __all__ = ["Network", "make_optimizer", "load_dataset", "Experiment", "Trainer", "list_presets", "load_preset",
-           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged"]
+           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged",
+           "convolve", "KERNELS"]
