@@ -239,8 +239,8 @@ PHOTOS = ("china", "flower")
 
 
 @functools.lru_cache(maxsize=None)
-def _photo_gray(name: str) -> np.ndarray:
-    """Cached, read-only grayscale (H, W) float64 photo in [0, 1] (BT.601 luma)."""
+def _photo_rgb(name: str) -> np.ndarray:
+    """Cached, read-only colour (3, H, W) float64 photo in [0, 1]."""
     try:
         import PIL.Image  # noqa: F401  (scikit-learn decodes the JPEGs with Pillow)
     except ImportError:
@@ -248,8 +248,14 @@ def _photo_gray(name: str) -> np.ndarray:
                         "the sample photographs need Pillow to be read",
                         "install it: pip install Pillow") from None
     from sklearn.datasets import load_sample_image
-    rgb = np.asarray(load_sample_image(f"{name}.jpg"), dtype=np.float64)
-    gray = rgb @ np.array([0.299, 0.587, 0.114]) / 255.0
+    rgb = np.asarray(load_sample_image(f"{name}.jpg"), dtype=np.float64) / 255.0
+    return _readonly(np.ascontiguousarray(np.moveaxis(rgb, -1, 0)))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _photo_gray(name: str) -> np.ndarray:
+    """Cached, read-only grayscale (H, W) float64 photo in [0, 1] (BT.601 luma)."""
+    gray = np.tensordot(np.array([0.299, 0.587, 0.114]), _photo_rgb(name), axes=1)
     return _readonly(np.clip(gray, 0.0, 1.0))[0]
 
 
@@ -481,25 +487,31 @@ def _as_shape(value: Any) -> tuple[int, ...]:
 SAMPLE_IMAGES = PHOTOS
 
 
-def sample_image(name: str, size: int | tuple[int, int] | None = None) -> np.ndarray:
+def sample_image(name: str, size: int | tuple[int, int] | None = None, *,
+                 colour: bool = False) -> np.ndarray:
     """A (1, H, W) float64 grayscale image in [0, 1] to show convolutions on.
 
     ``name``: "china" or "flower" (scikit-learn's sample photographs) or
     "digits:<i>" (the i-th 8x8 digit). ``size``: side of a square, (H, W), or
     None for the native size; the centre is cropped to the target's aspect
-    ratio, then resampled by area averaging.
+    ratio, then resampled by area averaging.  ``colour``: a photo as (3, H, W)
+    RGB instead (digits have no colour).
     """
-    image = _native_image(name)
+    image = _native_image(name, colour)
     if size is None:
-        return image[None].copy()
+        return image.copy() if colour else image[None].copy()
     h, w = _image_size(size)
-    return _resize(_crop_to_aspect(image, h / w), h, w)[None]
+    resized = _resize(_crop_to_aspect(image, h / w), h, w)
+    return resized if colour else resized[None]
 
 
-def _native_image(name: str) -> np.ndarray:
+def _native_image(name: str, colour: bool = False) -> np.ndarray:
     if isinstance(name, str) and name in PHOTOS:
-        return _photo_gray(name)
+        return _photo_rgb(name) if colour else _photo_gray(name)
     if isinstance(name, str) and name.startswith("digits:"):
+        if colour:
+            raise SpecError("colour", "the digits are grayscale images",
+                            "ask for a digit without colour=True")
         images = _sklearn_raw("digits")[0]
         index = name.split(":", 1)[1]
         if index.isdigit() and int(index) < len(images):
@@ -525,10 +537,10 @@ def _image_size(size: Any) -> tuple[int, int]:
 
 def _crop_to_aspect(image: np.ndarray, ratio: float) -> np.ndarray:
     """The largest centred crop with height/width == ``ratio`` (to within a pixel)."""
-    H, W = image.shape
+    H, W = image.shape[-2:]
     h, w = min(H, round(W * ratio)), min(W, round(H / ratio))
     top, left = (H - h) // 2, (W - w) // 2
-    return image[top:top + h, left:left + w]
+    return image[..., top:top + h, left:left + w]
 
 
 def _area_weights(n_in: int, n_out: int) -> np.ndarray:
@@ -541,6 +553,7 @@ def _area_weights(n_in: int, n_out: int) -> np.ndarray:
 
 
 def _resize(image: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Area-averaging resample (no aliasing when shrinking, blocky when enlarging)."""
-    H, W = image.shape
+    """Area-averaging resample of the last two axes (no aliasing when shrinking,
+    blocky when enlarging)."""
+    H, W = image.shape[-2:]
     return _area_weights(H, h) @ image @ _area_weights(W, w).T

@@ -352,14 +352,37 @@ def test_sample_photos(name):
     assert sample_image(name).max() > 0.8  # the cache was not touched
 
 
-def test_photos_without_pillow_say_how_to_fix(monkeypatch):
+def _clear_photo_caches():
     datasets._photo_gray.cache_clear()
+    datasets._photo_rgb.cache_clear()
+
+
+def test_photos_without_pillow_say_how_to_fix(monkeypatch):
+    _clear_photo_caches()
     monkeypatch.setitem(sys.modules, "PIL", None)
     monkeypatch.setitem(sys.modules, "PIL.Image", None)
     with pytest.raises(SpecError) as info:
         load_dataset("photos")
     assert "Pillow" in str(info.value)
-    datasets._photo_gray.cache_clear()
+    _clear_photo_caches()
+
+
+@needs_pillow
+def test_sample_photo_in_colour():
+    rgb = sample_image("china", colour=True)
+    assert rgb.shape == (3, 427, 640) and rgb.dtype == np.float64
+    assert 0.0 <= rgb.min() and rgb.max() <= 1.0
+    # the grayscale photo is the BT.601 luma of the colour one
+    luma = np.tensordot([0.299, 0.587, 0.114], rgb, axes=1)
+    np.testing.assert_allclose(sample_image("china")[0], luma, atol=1e-12)
+    small = sample_image("china", (20, 30), colour=True)
+    assert small.shape == (3, 20, 30)
+    np.testing.assert_allclose(np.tensordot([0.299, 0.587, 0.114], small, axes=1),
+                               sample_image("china", (20, 30))[0], atol=1e-12)
+    rgb[:] = 0.0
+    assert sample_image("china", colour=True).max() > 0.8  # the cache was not touched
+    with pytest.raises(SpecError, match="colour"):
+        sample_image("digits:0", colour=True)
 
 
 def test_sample_digit_images():
