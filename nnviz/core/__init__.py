@@ -7,6 +7,7 @@ from .network import Network
 from .optimizers import make_optimizer
 from .snapshot import LayerProbe, Snapshot
 from .trainer import Trainer
+from .trace import trace
 
 __all__ = ["Network", "make_optimizer", "load_dataset", "Experiment", "Trainer", "list_presets", "load_preset",
-           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged"]
+           "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged", "trace"]
