@@ -52,6 +52,7 @@ from nnviz.core.errors import SpecError
 
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 WEIGHTED_KINDS = ("dense", "conv2d")
+ACTIVATED_KINDS = ("dense", "conv2d", "activation")   # layers with a pre-activation z
 STATE_ATTRIBUTES = ("mask", "running_mean", "running_var")
 TINY = 1e-300
 
@@ -182,7 +183,7 @@ def _apply_layer(layer: dict, p: dict, a, mask):
         z = batchnorm(a, p["gamma"], p["beta"], layer.get("eps", 1e-5))
     else:
         raise SpecError("layers", f"unknown layer type {kind!r}", "see DESIGN.md for the layer types")
-    if kind in ("dense", "conv2d", "activation"):
+    if kind in ACTIVATED_KINDS:
         name, alpha = _activation_of(layer)
         return z, name, activate(z, name, alpha)
     return z, "identity", z
@@ -471,17 +472,18 @@ def format_table(rows: Sequence[GradCheckRow], tol: float = 1e-6) -> str:
     header = ("#", "layer", "param", "vs autograd", "vs finite diff", "result")
     body = [(str(r.index), r.label, r.param, f"{r.error_autograd:.2e}",
              f"{r.error_finite_difference:.2e}",
-             "ok" if _passes(r, tol) else "FAIL") for r in rows]
+             "ok" if passes(r, tol) else "FAIL") for r in rows]
     widths = [max(len(line[c]) for line in [header, *body]) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
              for line in [header, *body]]
     lines.insert(1, "-" * len(lines[0]))
-    failed = sum(not _passes(r, tol) for r in rows)
+    failed = sum(not passes(r, tol) for r in rows)
     lines.append(f"{len(rows) - failed} of {len(rows)} parameters within {tol:g}")
     return "\n".join(lines)
 
 
-def _passes(row: GradCheckRow, tol: float) -> bool:
+def passes(row: GradCheckRow, tol: float = 1e-6) -> bool:
+    """Both relative errors of ``row`` finite and at most ``tol``."""
     errors = (row.error_autograd, row.error_finite_difference)
     return all(math.isfinite(e) and e <= tol for e in errors)
 
@@ -499,3 +501,76 @@ def move_off_kinks(net, scale: float = 0.1, seed: int = 0) -> None:
         for name in ("b", "beta"):
             if name in layer.params:
                 layer.params[name] += rng.uniform(-scale, scale, layer.params[name].shape)
+
+
+# --------------------------------------------------------------------------
+# Checking a network (the CLI's and the window's check), in plain language
+# --------------------------------------------------------------------------
+
+def check_network(net, dataset, samples: int = 8, l2: float = 0.0) -> tuple[list[GradCheckRow], int]:
+    """``check_gradients`` on a copy of ``net``, over the first ``samples`` training samples.
+
+    The copy's biases are moved off 0 first (``move_off_kinks``); ``net`` itself is
+    not touched, so this can run on the network being trained. Returns (rows,
+    number of samples used).
+    """
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise SpecError("samples", f"must be a whole number >= 1, got {samples!r}", "use e.g. 8")
+    copy = net.copy()
+    n = min(samples, len(dataset.X_train))
+    X = dataset.X_train[:n]
+    Y = dataset.targets(dataset.y_train[:n], int(np.prod(copy.output_shape)))
+    move_off_kinks(copy)
+    return check_gradients(copy, X, Y, l2=l2), n
+
+
+def verdict(rows: Sequence[GradCheckRow], tol: float = 1e-6) -> str:
+    """What the table means, in a sentence or two for a student."""
+    if not rows:
+        return "The network has no parameters, so there is nothing to check."
+    worst = max(rows, key=lambda r: max(r.error_autograd, r.error_finite_difference))
+    worst_error = max(worst.error_autograd, worst.error_finite_difference)
+    where = f"{worst.label}, {worst.param}"
+    failed = [r for r in rows if not passes(r, tol)]
+    if not failed:
+        return (f"Back propagation is correct: all {len(rows)} gradients agree with autograd and "
+                f"with finite differences to within {tol:g} (largest relative error "
+                f"{worst_error:.1e}, {where}).")
+    layers = sorted({r.label for r in failed})
+    only_numeric = all(passes(r._replace(error_finite_difference=0.0), tol) for r in failed)
+    advice = ("Only finite differences disagree: a ReLU or a max-pooling tie sitting exactly on "
+              "a kink, or a very large cost, can cause this; the exact autograd check passed."
+              if only_numeric else
+              "Back propagation disagrees with autograd: the hand-written gradient of these "
+              "layers is wrong, so training follows a wrong direction.")
+    return (f"{len(failed)} of {len(rows)} gradients differ by more than {tol:g}, in "
+            f"{', '.join(layers)} (largest relative error {worst_error:.1e}, {where}). {advice}")
+
+
+def reference_trace(spec: dict, params: Sequence[dict], X, Y, masks=None) -> list[dict]:
+    """Per layer: ``z`` (None for layers without one), ``a`` and ``delta`` = dC/dz
+    (dC/da for layers without z), from the reference forward pass and autograd.
+
+    Independent of ``nnviz.core.layers``: the check of ``nnviz.core.trace``.
+    Batch norm in training mode, as everywhere in the reference.
+    """
+    layers, cost = spec["layers"], cost_name(spec)
+    masks = masks if masks is not None else [None] * len(layers)
+    a = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+
+    def cost_from(i: int, value, has_z: bool):
+        out = activate(value, *_activation_of(layers[i])) if has_z else value
+        z, act = (value, _activation_of(layers[i])[0]) if has_z else (out, "identity")
+        for layer, p, mask in zip(layers[i + 1:], params[i + 1:], masks[i + 1:]):
+            z, act, out = _apply_layer(layer, p, out, mask)
+        return _data_cost(cost, out, z, act, Y.reshape(out.shape))
+
+    records = []
+    for i, (layer, p, mask) in enumerate(zip(layers, params, masks)):
+        z, _, a = _apply_layer(layer, p, a, mask)
+        has_z = layer["type"] in ACTIVATED_KINDS
+        at = z if has_z else a
+        delta = autograd.grad(lambda v, i=i, has_z=has_z: cost_from(i, v, has_z))(at)
+        records.append({"z": z if has_z else None, "a": a, "delta": delta})
+    return records

@@ -501,7 +501,11 @@ class Dropout(Layer):
 
 
 class BatchNorm(Layer):
-    """Batch normalisation per feature (N, F) or per channel (N, C, H, W)."""
+    """Batch normalisation per feature (N, F) or per channel (N, C, H, W).
+
+    ``backward`` differentiates the last forward pass: through the batch statistics
+    after a training pass, through the fixed running statistics after an evaluation one.
+    """
 
     kind = "batchnorm"
     def build(self, input_shape, rng, init):
@@ -525,6 +529,7 @@ class BatchNorm(Layer):
             self.running_var += m * (unbiased - self.running_var)
         else:
             mean, var = self.running_mean, self.running_var
+        self.batch_statistics = training   # what backward differentiates
         self.inv_std = (1.0 / np.sqrt(var + eps)).reshape(self.bshape)
         self.xhat = (x - mean.reshape(self.bshape)) * self.inv_std
         return self.xhat * self.params["gamma"].reshape(self.bshape) + self.params["beta"].reshape(self.bshape)
@@ -536,6 +541,8 @@ class BatchNorm(Layer):
         if not need_input_grad:
             return None
         dxhat = grad_out * self.params["gamma"].reshape(self.bshape)
+        if not self.batch_statistics:   # running statistics are constants: an affine map
+            return dxhat * self.inv_std
         mean_d = dxhat.mean(axis=axes, keepdims=True)
         mean_dx = (dxhat * xhat).mean(axis=axes, keepdims=True)
         return self.inv_std * (dxhat - mean_d - xhat * mean_dx)

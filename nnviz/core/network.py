@@ -16,6 +16,7 @@ from .numerics import sum_of_squares
 SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed"}
 # Training memory for a batch of this many samples must fit in half the machine.
 _MEMORY_BATCH = 256
+RUNNING_STATISTICS = ("running_mean", "running_var")   # state besides params (batch norm)
 
 
 def _machine_memory() -> int:
@@ -111,13 +112,11 @@ class Network:
         """
         output = self.forward(X, training=True)
         last = self.layers[-1]
-        if self._fused(last):
-            n = len(output)
-            loss = self.cost.value_from_logits(last.z, Y)
-            grad = last.backward_delta((output - Y) / n, len(self.layers) > 1)
+        loss, grad, is_delta = self.output_gradient(output, Y)
+        if is_delta:
+            grad = last.backward_delta(grad, len(self.layers) > 1)
         else:
-            loss = self.cost.value(output, Y)
-            grad = last.backward(self.cost.gradient(output, Y), len(self.layers) > 1)
+            grad = last.backward(grad, len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[i].backward(grad, i > 0)
         if l2:
@@ -127,6 +126,30 @@ class Network:
                     layer.grads["W"] += l2 * w
                     loss += 0.5 * l2 * sum_of_squares(w)
         return loss
+
+    def output_gradient(self, output: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray, bool]:
+        """Where back propagation starts, after a forward pass that gave ``output``.
+
+        Returns (cost without L2, gradient, is_delta).  For softmax + cross-entropy
+        and sigmoid + bce the gradient is already dC/dz of the last layer,
+        (a - y) / N (``is_delta``); otherwise it is dC/da.
+        """
+        last = self.layers[-1]
+        if self._fused(last):
+            return self.cost.value_from_logits(last.z, Y), (output - Y) / len(output), True
+        return self.cost.value(output, Y), self.cost.gradient(output, Y), False
+
+    def copy(self) -> "Network":
+        """An independent network computing the same function: same spec, parameters
+        and batch-norm running statistics; no cached batch, grads at zero."""
+        twin = Network.from_spec(self.to_spec())
+        for mine, theirs in zip(self.layers, twin.layers):
+            for name, value in mine.params.items():
+                np.copyto(theirs.params[name], value)
+            for name in RUNNING_STATISTICS:
+                if hasattr(mine, name):
+                    np.copyto(getattr(theirs, name), getattr(mine, name))
+        return twin
 
     def _fused(self, last) -> bool:
         act = last.activation
