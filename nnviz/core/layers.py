@@ -61,14 +61,14 @@ class _Scratch:
     MAX_BYTES = 64 * 2 ** 20
 
     def __init__(self, make):
-        self._make = make  # make(n) -> dict of arrays
+        self._make = make  # make(n, training) -> dict of arrays
         self._sets = {}
 
     def get(self, n, training):
         key = (n, training)
         bufs = self._sets.get(key)
         if bufs is None:
-            bufs = self._make(n)
+            bufs = self._make(n, training)
             if sum(a.nbytes for a in bufs.values() if isinstance(a, np.ndarray)) <= self.MAX_BYTES:
                 if len(self._sets) >= self.MAX_SETS:
                     del self._sets[next(iter(self._sets))]
@@ -272,7 +272,7 @@ class Conv2D(ActivatedLayer):
         self._scratch = _Scratch(self._make_scratch)
         return out
 
-    def _make_scratch(self, n):
+    def _make_scratch(self, n, training):
         (c, _, _), (f, oh, ow), k = self.input_shape, self.output_shape, self.spec["kernel_size"]
         ckk = c * k * k
         # cols[n] holds the C*k*k tap rows and a row of ones, so that one product with
@@ -281,12 +281,14 @@ class Conv2D(ActivatedLayer):
         cols[:, ckk] = 1.0
         taps = cols[:, :ckk].reshape(n, c, k, k, oh, ow)
         assert np.shares_memory(taps, cols)  # splitting axes always gives a view
-        dcols = np.empty((n, c, k, k, oh, ow))
-        return {"cols": cols, "dcols": dcols, "wb": np.empty((f, ckk + 1)),
-                "dwb": np.empty((n, f, ckk + 1)), "dwb_sum": np.empty((f, ckk + 1)),
-                # destination views of the tap copies (forward) and sources (backward)
-                "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps],
-                "dcols_taps": [dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
+        bufs = {"cols": cols, "wb": np.empty((f, ckk + 1)),
+                # destination views of the tap copies (forward)
+                "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
+        if training:  # evaluation never back-propagates: no backward buffers
+            dcols = np.empty((n, c, k, k, oh, ow))
+            bufs.update(dcols=dcols, dwb=np.empty((n, f, ckk + 1)), dwb_sum=np.empty((f, ckk + 1)),
+                        dcols_taps=[dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps])
+        return bufs
 
     def _linear(self, x, training):
         n = x.shape[0]
@@ -356,7 +358,7 @@ class _Pool2D(Layer):
         self._scratch = _Scratch(self._make_scratch)
         return out
 
-    def _make_scratch(self, n):
+    def _make_scratch(self, n, training):
         c, oh, ow = self.output_shape
         pp = self.spec["size"] ** 2
         return {"win": np.empty((pp, n * c * oh * ow))}
@@ -422,8 +424,8 @@ class MaxPool2D(_Pool2D):
 
     kind = "maxpool2d"
 
-    def _make_scratch(self, n):
-        bufs = super()._make_scratch(n)
+    def _make_scratch(self, n, training):
+        bufs = super()._make_scratch(n, training)
         shape = bufs["win"].shape
         bufs["hit"] = np.empty(shape, dtype=bool)
         bufs["seen"] = np.empty(shape, dtype=bool)
