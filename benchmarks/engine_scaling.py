@@ -18,14 +18,14 @@ ratios nnviz / PyTorch of the same dtype, measured in the same process.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
+from engine_speed import median_epoch, torch_training_epoch   # same timing, same loop
+
 from nnviz.core import Experiment, Network, Trainer
 
-BATCH, ETA = 32, 1e-3
+from engine_speed import BATCH, ETA  # noqa: E402 - one setting for both benchmarks
 PHOTOS = {"name": "photos", "n_samples": 800, "seed": 0}
 DTYPES = ("float32", "float64")
 
@@ -50,16 +50,6 @@ CASES = [("MLP 64-100-30-10", "mlp", {"name": "digits"}, mlp([100, 30])),
          ("MLP 64-512-512-10", "mlp", {"name": "digits"}, mlp([512, 512])),
          ("MLP 64-1024-1024-10", "mlp", {"name": "digits"}, mlp([1024, 1024]))] + [
         (f"CNN 16-32 on {p}x{p} photos", "cnn", {**PHOTOS, "patch": p}, cnn(p)) for p in (16, 32, 64)]
-
-
-def median_epoch(run_epoch, repeats):
-    run_epoch()  # warm-up: scratch buffers, optimiser state, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def supports_dtype() -> bool:
@@ -111,17 +101,7 @@ def torch_epoch(dataset, model, dtype):
     net = torch_model(model, torch).to(torch_dtype)
     X = torch.tensor(np.asarray(dataset.X_train, dtype=dtype))
     y = torch.tensor(dataset.y_train)
-    opt = torch.optim.Adam(net.parameters(), lr=ETA)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def run_epoch():
-        order = torch.randperm(len(X))
-        for start in range(0, len(X), BATCH):
-            idx = order[start:start + BATCH]
-            opt.zero_grad()
-            loss_fn(net(X[idx]), y[idx]).backward()
-            opt.step()
-    return run_epoch
+    return torch_training_epoch(torch, net, X, y)
 
 
 def main():

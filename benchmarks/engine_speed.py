@@ -120,16 +120,20 @@ def torch_epoch(X, y, cnn):
         model = nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 30), nn.ReLU(), nn.Linear(30, 10))
         Xt = torch.tensor(X, dtype=torch.float64)
     model = model.double()
-    yt = torch.tensor(y)
+    return torch_training_epoch(torch, model, Xt, torch.tensor(y))
+
+
+def torch_training_epoch(torch, model, X, y):
+    """One epoch of PyTorch's shuffled Adam mini-batches on (X, y), as a callable."""
     opt = torch.optim.Adam(model.parameters(), lr=ETA)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = torch.nn.CrossEntropyLoss()
 
     def run_epoch():
-        order = torch.randperm(len(Xt))
-        for start in range(0, len(Xt), BATCH):
+        order = torch.randperm(len(X))
+        for start in range(0, len(X), BATCH):
             idx = order[start:start + BATCH]
             opt.zero_grad()
-            loss_fn(model(Xt[idx]), yt[idx]).backward()
+            loss_fn(model(X[idx]), y[idx]).backward()
             opt.step()
     return run_epoch
 
