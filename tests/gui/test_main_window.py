@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from nnviz.core.experiment import Experiment, list_presets, load_preset
 from nnviz.core.trainer import Trainer
 from nnviz.gui import MainWindow, theme
+from nnviz.core.runs import snapshot_point
 from nnviz.gui.session import live_workers
 from nnviz.gui.settings import Settings
 
@@ -37,9 +38,15 @@ class FakeSession(QObject):
     """Records what the window asks of a session; emits only what a test makes it."""
 
     snapshot = Signal(object)
+    points = Signal(tuple, tuple)
     viewData = Signal(str, object)
     stateChanged = Signal(str)
     message = Signal(str)
+
+    def emit_snapshot(self, snap):
+        """As a real session does: the snapshot's history point, then the snapshot."""
+        self.points.emit((snapshot_point(snap),), tuple(p.name for p in snap.layers))
+        self.snapshot.emit(snap)
 
     def __init__(self, experiment, parent=None):
         super().__init__(parent)
@@ -194,7 +201,7 @@ def test_build_network_by_clicking(make_window, qtbot):
     window = make_window()
     builder = window.model_builder
     click(qtbot, window.findChild(QWidget, "addLayerButton"))
-    specs = builder.layers()
+    specs = builder.specs()
     assert len(specs) == 4
     # a hidden layer goes in before the output layer, like its neighbour
     assert specs[2] == {"type": "dense", "units": 8, "activation": "tanh"}
@@ -214,7 +221,7 @@ def test_build_network_by_clicking(make_window, qtbot):
     click(qtbot, builder.up_button)
     assert builder.list.currentRow() == 0
     click(qtbot, builder.down_button)
-    assert [s["units"] for s in builder.layers()] == [8, 8, 2]
+    assert [s["units"] for s in builder.specs()] == [8, 8, 2]
     assert window.start_button.isEnabled()
 
 
@@ -230,7 +237,7 @@ def test_invalid_layer_is_marked_and_blocks_start(make_window):
 
     row.type_combo.setCurrentIndex(row.type_combo.findData("dense"))
     assert not row.is_invalid and window.start_button.isEnabled()
-    assert window.model_builder.layers()[0] == {"type": "dense", "units": 8, "activation": "tanh"}
+    assert window.model_builder.specs()[0] == {"type": "dense", "units": 8, "activation": "tanh"}
 
     last = window.model_builder.rows[2]
     last.editors["units"].setValue(3)                       # 3 outputs for 2 classes
@@ -414,17 +421,17 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
     snaps = list(trainer.run(max_steps=3))
     for snap in snaps:                      # each drawn before the next comes, as a session does
         painted = session.calls.count(("painted",))
-        session.snapshot.emit(snap)
+        session.emit_snapshot(snap)
         assert window.status_labels["step"].text().startswith(f"Step {snap.step} / ")
         qtbot.waitUntil(lambda: session.calls.count(("painted",)) > painted, timeout=5000)
     assert points(window.views["loss"].curves["train_loss"]) == 3
     assert all(points(c) == 3 for c in window.views["gradient"].curves["weight"])
-    # Activations, behind the Gradients tab, got only a coarse history while hidden...
+    # Activations, behind the Gradients tab, was updated once while hidden...
     activation = window.views["activation"]
     assert window.pacer.updates.get(activation, 0) == 1
-    window.docks["activation"].raise_()     # ...and the newest snapshot once shown
+    window.docks["activation"].raise_()     # ...and once shown it draws the whole run
     qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 2, timeout=2000)
-    assert points(activation.saturated_curves[0]) == 2
+    assert points(activation.saturated_curves[0]) == 3
 
     window.docks["conv"].raise_()
     qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=2000)
