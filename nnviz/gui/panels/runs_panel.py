@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QMessageBox, QPushButton, QToolButton, QTreeWidget,
@@ -54,6 +54,7 @@ class RunsPanel(QWidget):
     def __init__(self, model, pin_action=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
+        self._in_item_change = False
         self.tree = QTreeWidget()
         self.tree.setObjectName("runsList")
         self.tree.setColumnCount(len(_COLUMNS))
@@ -110,7 +111,12 @@ class RunsPanel(QWidget):
 
     # ------------------------------------------------------------------ showing
     def refresh(self) -> None:
-        """Rebuild the list from the model (keeps the selection)."""
+        """Rebuild the list from the model (keeps the selection).  Inside an item's
+        own change signal the rebuild waits for the next event-loop turn: deleting
+        the item Qt is notifying about would crash."""
+        if self._in_item_change:
+            QTimer.singleShot(0, self, self.refresh)
+            return
         selected = self.selected_index()
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -176,15 +182,18 @@ class RunsPanel(QWidget):
     # ------------------------------------------------------------------ editing
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         index = item.data(0, _INDEX)
-        if index is None or index < 0:
+        if index is None or index < 0 or column != 0:
             return
-        if column == 0:
-            visible = item.checkState(0) == Qt.CheckState.Checked
-            name = item.text(0)
+        visible = item.checkState(0) == Qt.CheckState.Checked
+        name = item.text(0)
+        self._in_item_change = True
+        try:
             if name != self.model.pinned[index].name:
-                self.model.rename(index, name)        # refreshes the list
+                self.model.rename(index, name)
             else:
                 self.model.set_visible(index, visible)
+        finally:
+            self._in_item_change = False
 
     def _rename(self) -> None:
         items = self.tree.selectedItems()
