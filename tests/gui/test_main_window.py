@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import subprocess
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,7 +18,9 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
+from nnviz.core.runs import RunState
 from nnviz.core.trainer import Trainer
 from nnviz.gui import MainWindow, theme
 from nnviz.gui.settings import Settings
@@ -30,7 +33,8 @@ except ImportError:
                          no_leaks, points, settings, training_children)
 
 PRESETS = {"moons_small", "xor_small", "vanishing_sigmoid", "exploding_relu", "healthy_relu_he",
-           "digits_mlp", "digits_cnn", "franke_regression"}
+           "digits_mlp", "digits_cnn", "franke_regression", "sigmoid_vs_relu_he", "sgd_vs_adam",
+           "batchnorm_compare"}
 OBJECT_NAMES = ("datasetCombo", "layerList", "addLayerButton", "removeLayerButton", "costCombo",
                 "initCombo", "optimizerCombo", "learningRateSpin", "batchSizeSpin", "epochsSpin",
                 "startButton", "stepButton", "stopButton", "resetButton", "lossPlot",
@@ -427,3 +431,66 @@ def test_app_refuses_a_bad_experiment_file(tmp_path, capsys):
                                 "model": {}}))
     assert main(str(path)) == 2
     assert "dataset.name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", sorted(catalogue.LAYERS))
+def test_builder_add_layer_uses_the_catalogue_defaults(make_window, kind):
+    builder = make_window(fake=True).model_builder
+    builder.add_layer(kind)
+    assert builder.specs()[-1] == {"type": kind, **catalogue.LAYERS[kind].defaults()}
+    with pytest.raises(ValueError, match="unknown layer type"):
+        builder.add_layer("no_such_layer")
+
+
+NO_MAIN_GUARD = """
+# A quick script the way course examples are written: no __main__ guard.
+import sys
+from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from nnviz.core.runs import RunState
+from nnviz.gui import MainWindow
+
+app = QApplication.instance() or QApplication([])
+window = MainWindow(prepare=False)
+window.training_panel.epochs.setValue(5)
+window.show()
+window.start_pause()
+
+def check():
+    if window.state is RunState.FINISHED:
+        print("trained", len(window.runs[-1]), "points", flush=True)
+        window.close()
+        app.quit()
+    elif window.state in (RunState.ERROR, RunState.DIVERGED):
+        print("failed:", window.statusBar().currentMessage(), flush=True)
+        window.close()
+        app.quit()
+
+timer = QTimer(interval=100)
+timer.timeout.connect(check)
+timer.start()
+QTimer.singleShot(60_000, app.quit)
+app.exec()
+"""
+
+
+def test_a_script_without_a_main_guard_opens_the_window_and_trains(tmp_path):
+    script = tmp_path / "quick.py"
+    script.write_text(NO_MAIN_GUARD)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert int(done.stdout.split()[1]) >= 5          # a point per epoch at least
+
+
+def test_a_training_process_that_cannot_start_is_reported(make_window, qtbot, monkeypatch):
+    from nnviz.gui import session as session_module
+    monkeypatch.setattr(session_module.sys, "executable", "/bin/false")
+    window = make_window()
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.state is RunState.ERROR, timeout=TRAIN_TIMEOUT)
+    assert "could not start" in window.statusBar().currentMessage()
+    assert window.status_labels["state"].text() == "Error"
+    assert window.start_button.isEnabled()            # Start again, once fixed
