@@ -21,6 +21,7 @@ import os
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
+from superqt import QElidingLabel
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget)
 
@@ -33,7 +34,6 @@ from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
 from nnviz.gui.panels.runs_panel import RunsPanel
 from nnviz.gui.panels.validation import fit_to_dataset, input_shapes, load_cached
-from nnviz.gui.panels.widgets import ElidedLabel
 from nnviz.gui.run_controller import RunController
 from nnviz.gui.runs_model import RunsModel
 from nnviz.gui.settings import Settings
@@ -143,9 +143,11 @@ class MainWindow(QMainWindow):
         self.scenario_label.setObjectName("scenarioLabel")
         self.scenario_label.setContentsMargins(12, 0, 8, 0)
         self.scenario_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.description_label = ElidedLabel()       # ...and what to watch, cut to fit
+        self.description_label = QElidingLabel()     # ...and what to watch, cut to fit
         self.description_label.setObjectName("descriptionLabel")
-        self.description_label.setSizePolicy(QSizePolicy.Policy.Expanding,
+        self.description_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.description_label.setMinimumWidth(20)
+        self.description_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                              QSizePolicy.Policy.Preferred)
         toolbar.addWidget(self.scenario_label)
         toolbar.addWidget(self.description_label)
@@ -242,7 +244,8 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.scenario_label.setFont(font)
         self.scenario_label.setToolTip(description)
-        self.description_label.set_full_text(description)
+        self.description_label.setText(description)
+        self.description_label.setToolTip(description)
 
     def _collect(self) -> dict:
         """The experiment dict as the panels show it."""

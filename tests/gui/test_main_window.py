@@ -14,7 +14,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -22,8 +22,7 @@ from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
 from nnviz.core.runs import RunState
 from nnviz.core.trainer import Trainer
-from nnviz.gui import MainWindow, theme
-from nnviz.gui.settings import Settings
+from nnviz.gui import theme
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import (TRAIN_TIMEOUT, FakeSession, answer, click, make_window,  # noqa: F401

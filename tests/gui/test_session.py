@@ -6,7 +6,6 @@ ViewPacer is tested on fake views and a fake session.
 """
 
 import threading
-import time
 from types import SimpleNamespace
 
 import numpy as np

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
-from nnviz.core.snapshot import LayerProbe, Snapshot
+from nnviz.core.snapshot import Snapshot
 from nnviz.gui.views import plotstyle
 from nnviz.gui.views.run_curves import CurveSet, RunFollower, pinned_pen
 
