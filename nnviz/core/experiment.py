@@ -1,7 +1,7 @@
 """Experiment files: data set, model and training settings in one JSON document.
 
 An experiment is what the GUI saves and loads, what a preset is and what the
-command line runs (format in DESIGN.md)::
+command line runs (format in docs/DESIGN.md)::
 
     {"format": "nnviz-experiment/1",
      "title": "optional", "description": "optional",

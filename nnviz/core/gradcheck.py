@@ -3,7 +3,7 @@
 Two references, both independent of ``nnviz.core.layers``:
 
 * ``reference_cost`` writes the whole forward pass and cost again with
-  ``autograd.numpy``, straight from the model spec and DESIGN.md's definitions;
+  ``autograd.numpy``, straight from the model spec and docs/DESIGN.md's definitions;
   ``autograd.grad`` of it gives exact gradients (``reference_gradients``).
 * ``finite_difference_gradients`` perturbs each parameter element and takes
   central differences of the cost, so it needs no model of the layers at all.
@@ -182,7 +182,7 @@ def _apply_layer(layer: dict, p: dict, a, mask):
     elif kind == "batchnorm":
         z = batchnorm(a, p["gamma"], p["beta"], layer.get("eps", 1e-5))
     else:
-        raise SpecError("layers", f"unknown layer type {kind!r}", "see DESIGN.md for the layer types")
+        raise SpecError("layers", f"unknown layer type {kind!r}", "see describe()[\"layers\"] for the layer types")
     if kind in ACTIVATED_KINDS:
         name, alpha = _activation_of(layer)
         return z, name, activate(z, name, alpha)

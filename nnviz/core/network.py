@@ -27,7 +27,7 @@ def _machine_memory() -> int:
 
 
 class Network:
-    """A feed-forward network built from a model spec (see DESIGN.md)."""
+    """A feed-forward network built from a model spec (see docs/DESIGN.md)."""
 
     def __init__(self, layers, input_shape, cost, init, seed):
         self.layers = layers

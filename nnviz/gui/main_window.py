@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self._visible_timer = QTimer(self, singleShot=True, interval=0)
         self._visible_timer.timeout.connect(self._send_visible_views)
         self._figures_timer = QTimer(self, interval=1000)
-        self._figures_timer.timeout.connect(self.runs_panel.update_figures)
+        self._figures_timer.timeout.connect(self._update_run_figures)
 
         geometry = self.settings.geometry()
         if geometry is not None:
@@ -628,6 +628,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Pinned “{pinned.name}”: change something and train again to compare.", 8000)
         return pinned
+
+    def _update_run_figures(self) -> None:
+        """While training: the Runs dock's figures, and Pin once the run has points."""
+        self.runs_panel.update_figures()
+        commands.update_enabled(self, self.actions)
 
     def _show_runs(self) -> None:
         current, pinned = self.runs_model.current, self.runs_model.pinned

@@ -358,10 +358,18 @@ class _PaintWatcher(QObject):
 # ---------------------------------------------------------------------- links
 
 
+#: BLAS on one thread in the training process: the window needs the other core, and on
+#: a busy machine a multi-threaded matrix product of the validation set took 3 ms
+#: instead of 0.1 ms (digits MLP: 9,400 -> 68,000 samples/s, measured under load).
+ONE_BLAS_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                          "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+
+
 def _child_environment() -> dict:
     """The environment of the training process: this one, with nnviz importable
-    even when the program that opened the window put it on sys.path by hand."""
-    env = dict(os.environ)
+    even when the program that opened the window put it on sys.path by hand, and
+    BLAS on one thread unless the user chose otherwise."""
+    env = {**ONE_BLAS_THREAD, **os.environ}
     root = os.path.dirname(os.path.dirname(os.path.abspath(nnviz.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
