@@ -106,7 +106,8 @@ def cmd_train(args) -> int:
     if args.epochs is not None:
         d = exp.to_dict()
         d["training"]["epochs"] = args.epochs
-        exp = type(exp).from_dict(d)
+        base_dir, exp = exp.base_dir, type(exp).from_dict(d)
+        exp.base_dir = base_dir       # a CSV path is still read beside the file
     trainer = Trainer(exp, snapshot_every=trainer_epoch_steps(exp))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,7 +140,7 @@ def trainer_epoch_steps(exp) -> int:
     """Snapshot once per epoch in headless runs (the metrics CSV has a row per epoch)."""
     from nnviz.core.datasets import load_dataset
 
-    n_train = len(load_dataset(exp.dataset).X_train)
+    n_train = len(load_dataset(exp.dataset, base_dir=exp.base_dir).X_train)
     return max(1, -(-n_train // exp.training["batch_size"]))
 
 
@@ -169,7 +170,7 @@ def cmd_gradcheck(args) -> int:
 
     exp = load_experiment(args.experiment)
     net = Network.from_spec(exp.model)
-    data = load_dataset(exp.dataset, input_shape=net.input_shape)
+    data = load_dataset(exp.dataset, input_shape=net.input_shape, base_dir=exp.base_dir)
     rows, n = check_network(net, data, max(1, args.samples), l2=exp.training.get("l2", 0.0))
     print(f"Back propagation against autograd and central differences, {n} samples, float64"
           " (biases moved off 0 so no ReLU sits exactly on its kink):")

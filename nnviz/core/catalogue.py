@@ -375,7 +375,7 @@ def describe() -> dict:
     model, training; each choice has a label, a one-line help and its parameters
     (kind, default, range or choices, help).  Omitted in a spec = the default.
     """
-    from .datasets import DATASETS, PARAMS   # datasets import scikit-learn: load on demand
+    from .datasets import CSV_DESCRIPTION, CSV_PARAMS, DATASETS, PARAMS   # load on demand
 
     def section(entries: Mapping[str, Entry]) -> dict:
         return {name: entry.to_dict() for name, entry in entries.items()}
@@ -390,7 +390,9 @@ def describe() -> dict:
         "schedules": section(SCHEDULES),
         "datasets": {name: {"label": name, "help": DATASETS[name],
                             "params": {k: p.to_dict() for k, p in PARAMS[name].items()}}
-                     for name in DATASETS},
+                     for name in DATASETS} | {
+                         "csv": {"label": "CSV file", "help": CSV_DESCRIPTION,
+                                 "params": {k: p.to_dict() for k, p in CSV_PARAMS.items()}}},
         "model": {k: p.to_dict() for k, p in MODEL.items()},
         "training": {**{k: p.to_dict() for k, p in TRAINING.items()},
                      "optimizer": {"kind": "choice", "default": DEFAULT_OPTIMIZER,

@@ -64,6 +64,8 @@ class Experiment:
         self.training = _check_training({} if training is None else training)
         self.title = _check_text(title, "title")
         self.description = _check_text(description, "description")
+        #: the folder of the file this came from (load sets it): relative data paths start here
+        self.base_dir: str | None = None
 
     # ------------------------------------------------------------------ dicts
     @classmethod
@@ -119,8 +121,13 @@ class Experiment:
     # ------------------------------------------------------------------ files
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Experiment":
-        """Read and validate an experiment file; SpecError("file", ...) if unreadable."""
-        return _from_bytes(_read_limited(path), os.fspath(path))
+        """Read and validate an experiment file; SpecError("file", ...) if unreadable.
+
+        ``base_dir`` becomes the file's folder, so a CSV path in it is read from there.
+        """
+        exp = _from_bytes(_read_limited(path), os.fspath(path))
+        exp.base_dir = os.path.dirname(os.path.abspath(os.fspath(path)))
+        return exp
 
     def save(self, path: str | os.PathLike) -> None:
         """Write pretty JSON atomically: a temporary file next to ``path``, then os.replace."""

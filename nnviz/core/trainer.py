@@ -44,7 +44,8 @@ class Trainer:
         self.snapshot_interval = 0.05 if snapshot_interval is None and snapshot_every is None \
             else snapshot_interval
         self.network = Network.from_spec(experiment.model)
-        self.dataset = load_dataset(experiment.dataset, input_shape=self.network.input_shape)
+        self.dataset = load_dataset(experiment.dataset, input_shape=self.network.input_shape,
+                                    base_dir=getattr(experiment, "base_dir", None))
         n_outputs = self.network.output_shape[0]
         self.Y_train = self.dataset.targets(self.dataset.y_train, n_outputs)
         self.Y_val = self.dataset.targets(self.dataset.y_val, n_outputs)
