@@ -3,7 +3,7 @@
     nnviz [EXPERIMENT.json]                         open the window
     nnviz train EXPERIMENT.json [--epochs N] [--out DIR]
     nnviz gradcheck EXPERIMENT.json [--samples N]
-    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png [--view NAME]
+    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png|FILE.svg [--view NAME]
 
 EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists them).
 """
