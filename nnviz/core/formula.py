@@ -84,6 +84,11 @@ class Formula:
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"
 
+    def __reduce__(self):
+        """Pickled as its text (the compiled closures cannot be): networks with
+        formula activations cross process boundaries."""
+        return compile_formula, (self.text,)
+
 
 def compile_formula(text, field: str = "formula") -> Formula:
     """The Formula for ``text``; SpecError naming ``field`` with the column and reason."""

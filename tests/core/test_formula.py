@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import os
+import pickle
 import time
 
 import autograd
@@ -205,3 +207,10 @@ def test_reference_autograd_function_is_differentiable_through_autograd():
     fn = compile_formula("x * sigmoid(x)").autograd_fn()
     g = autograd.grad(lambda z: anp.sum(fn(z)))(Z)
     np.testing.assert_allclose(g, compile_formula("x * sigmoid(x)").df(Z))
+
+
+def test_networks_with_formulas_pickle_and_deep_copy():
+    net = _net({"formula": "x * sigmoid(x)"})
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        np.testing.assert_array_equal(other.forward(X), net.forward(X))
