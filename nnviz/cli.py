@@ -112,13 +112,15 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     progress = _Progress(trainer.total_steps, not args.quiet and sys.stderr.isatty())
-    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
+              "eta"]
     with open(out / "metrics.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(fields)
         for snap in trainer.run():
             writer.writerow([snap.step, snap.epoch_progress, snap.samples_seen, f"{snap.elapsed:.4f}",
-                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy)])
+                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy),
+                             snap.eta])
             progress.show(snap, force=snap.done)
     if progress.enabled:
         print(file=sys.stderr)

@@ -184,3 +184,25 @@ def test_bad_features_and_task(tmp_path):
     with pytest.raises(SpecError) as info:
         load_dataset(spec(path, colour="red"))
     assert info.value.field == "dataset.colour"
+
+
+def test_cli_trains_a_csv_experiment_beside_its_file_with_epochs_override(tmp_path, monkeypatch):
+    import csv
+
+    from nnviz.cli import main
+    folder = tmp_path / "course"
+    folder.mkdir()
+    write(folder, IRIS_LIKE, "flowers.csv")
+    (folder / "exp.json").write_text(json.dumps({
+        "format": "nnviz-experiment/1",
+        "dataset": {"name": "csv", "path": "flowers.csv", "val_fraction": 0.25},
+        "model": {"input_shape": [2], "cost": "cross_entropy",
+                  "layers": [{"type": "dense", "units": 3, "activation": "softmax"}]},
+        "training": {"epochs": 9, "batch_size": 9, "optimizer": {"name": "constant", "eta": 0.5},
+                     "schedule": {"name": "step", "step_size": 1, "gamma": 0.5}}}))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    assert main(["train", str(folder / "exp.json"), "--epochs", "3", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [float(r["eta"]) for r in rows] == [0.5, 0.25, 0.125]   # one step per epoch
+    assert main(["gradcheck", str(folder / "exp.json")]) == 0
