@@ -214,7 +214,8 @@ ACTIVATION_NAMES = tuple(ACTIVATIONS)
 
 # --------------------------------------------------------------------------- layers
 def _activation(default: str) -> Param:
-    return Param("choice", default, "activation function a = f(z)", choices=ACTIVATION_NAMES,
+    return Param("choice", default, 'activation function a = f(z); or a formula in x, '
+                 'e.g. {"formula": "x * sigmoid(x)"}', choices=ACTIVATION_NAMES,
                  label="activation")
 
 
