@@ -1,8 +1,9 @@
 """TrainingSession: runs an experiment's training off the GUI thread and relays it.
 
 Design (measured with benchmarks/gui_responsiveness.py on a 2-core machine):
-the numeric work runs in a child process started with multiprocessing "spawn"
-(forking a process that has Qt loaded is unsafe).  A thread that trains in the
+the numeric work runs in a child process, a fresh Python started on the
+module ``nnviz.gui.worker_entry`` (forking a process that has Qt loaded is
+unsafe, and multiprocessing's "spawn" would re-run the user's script).  A thread that trains in the
 GUI process holds Python's GIL: flat out it freezes the window (lag p95 in
 the hundreds of ms, max seconds), and one that waits for each frame to be
 painted (``mode="thread"``) keeps the window responsive but trains at a
@@ -21,9 +22,14 @@ blocks the window.
 
 from __future__ import annotations
 
+import atexit
 import math
 import multiprocessing
+import os
 import queue
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -33,10 +39,14 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
+import nnviz
+from nnviz.core.runs import RunState
 from nnviz.gui.session_pacer import ViewPacer
-from nnviz.gui.session_worker import (SNAPSHOT_INTERVAL, TERMINAL_STATES, VIEW_INTERVAL,
-                                      VIEW_NAMES, Disconnected, Driver, child_main,
-                                      describe)
+from nnviz.gui.session_worker import (SNAPSHOT_INTERVAL, VIEW_INTERVAL, VIEW_NAMES,
+                                      Disconnected, Driver, describe)
+from nnviz.gui.worker_protocol import (Frame, Lost, Notice, Pause, Ready, SetHyper, SetImage,
+                                       ShowViews, Shutdown, StateChanged, Step, Stop, Train,
+                                       ViewData)
 
 __all__ = ["TrainingSession", "ViewPacer", "MODES"]
 
@@ -44,13 +54,14 @@ MODES = ("process", "thread")
 MAX_FPS = 20.0           # frames/s: >= 15 on screen, and the painting leaves CPU to training
 PAINT_TIMEOUT = 0.1      # s: the longest a frame waits for the previous one to be painted
 JOIN_TIMEOUT = 1.0       # s: how long the worker gets to end by itself before it is killed
+START_TIMEOUT = 60.0     # s: a training process that has not reported by then is given up
 
 
 class TrainingSession(QObject):
     """Trains one experiment in the background; the GUI thread only draws.
 
-    States: "idle" -> "running" <-> "paused" -> "finished" | "stopped" |
-    "diverged" | "error".  ``start`` shows "running" at once; the other state
+    States (:class:`RunState`): idle -> running <-> paused -> finished |
+    stopped | diverged | error.  ``start`` shows "running" at once; the other state
     changes are reported when the worker has made them, after every snapshot
     that preceded them (so after "paused" no snapshot arrives until ``resume``
     or ``step``).  A session that has ended keeps serving view data for the
@@ -59,8 +70,10 @@ class TrainingSession(QObject):
     """
 
     snapshot = Signal(object)          # Snapshot, <= max_fps (20) per second, newest wins
+    points = Signal(tuple)             # every history point, in order, none dropped
     viewData = Signal(str, object)     # ("output" | "conv" | "network", data)
-    stateChanged = Signal(str)
+    stateChanged = Signal(object)      # RunState
+    ready = Signal()                   # the worker is up (Start begins at once now)
     message = Signal(str)              # divergence reason, error, rejected setting
     _wake = Signal()                   # relay/worker thread -> GUI thread
 
@@ -74,7 +87,8 @@ class TrainingSession(QObject):
         self._options = {"snapshot_interval": max(SNAPSHOT_INTERVAL, 1.0 / max_fps),
                          "view_interval": view_interval}
         self._min_interval = 1.0 / max_fps
-        self._state = "idle"
+        self._state = RunState.IDLE
+        self.is_ready = False
         self._link = None
         self._closed = False
         self._visible: frozenset[str] = frozenset()
@@ -99,7 +113,7 @@ class TrainingSession(QObject):
 
     # ------------------------------------------------------------------ properties
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self._state
 
     @property
@@ -123,9 +137,9 @@ class TrainingSession(QObject):
 
     def start(self) -> None:
         """Train from the start, or resume a paused run; no effect once ended."""
-        if self._state in ("idle", "paused") and self._ensure_link():
-            self._send(("run",))
-            self._set_state("running")
+        if self._state in (RunState.IDLE, RunState.PAUSED) and self._ensure_link():
+            self._send(Train())
+            self._set_state(RunState.RUNNING)
 
     def resume(self) -> None:
         """Continue a paused run (same as ``start``)."""
@@ -133,18 +147,18 @@ class TrainingSession(QObject):
 
     def pause(self) -> None:
         """Stop training after the current step; "paused" follows."""
-        if self._state == "running":
-            self._send(("pause",))
+        if self._state == RunState.RUNNING:
+            self._send(Pause())
 
     def step(self) -> None:
         """Train one mini-batch, emit its snapshot, then pause."""
-        if self._state in ("idle", "paused", "running") and self._ensure_link():
-            self._send(("step",))
+        if not self._state.ended and self._ensure_link():
+            self._send(Step())
 
     def stop(self) -> None:
         """End the run for good ("stopped"); the weights stay inspectable."""
-        if self._link is not None and self._state not in TERMINAL_STATES:
-            self._send(("stop",))
+        if self._link is not None and not self._state.ended:
+            self._send(Stop())
 
     def set_hyperparameters(self, *, eta: float | None = None, l2: float | None = None,
                             clip_norm=...) -> None:
@@ -155,7 +169,7 @@ class TrainingSession(QObject):
             values["clip_norm"] = clip_norm
         if values:
             self._hyper.update(values)
-            self._send(("hyper", values))
+            self._send(SetHyper(values))
 
     def set_visible_views(self, names) -> None:
         """Compute view data only for these of "output", "conv", "network"."""
@@ -164,12 +178,12 @@ class TrainingSession(QObject):
         if unknown:
             raise ValueError(f"unknown view names {sorted(unknown)}; use {sorted(VIEW_NAMES)}")
         self._visible = names
-        self._send(("views", names))
+        self._send(ShowViews(names))
 
     def set_conv_image(self, image) -> None:
         """The (C, H, W) image the conv view shows (None: the data set's first)."""
         self._image = None if image is None else np.array(image, dtype=np.float64, copy=True)
-        self._send(("image", self._image))
+        self._send(SetImage(self._image))
 
     def frame_painted(self) -> None:
         """Views call this after painting a frame: the next one may come (back-pressure)."""
@@ -191,7 +205,7 @@ class TrainingSession(QObject):
                 target.installEventFilter(watcher)
 
     def shutdown(self) -> None:
-        """End the worker promptly (blocks at most ~2 s); safe to call twice."""
+        """End the worker (it is reaped in the background: this never waits); safe twice."""
         if self._closed:
             return
         self._closed = True
@@ -214,25 +228,25 @@ class TrainingSession(QObject):
             try:
                 self._link = link_type(self._experiment, self._options, self._deliver)
             except Exception as exc:  # noqa: BLE001 - e.g. an experiment that cannot be sent
-                self._set_state("error")
+                self._set_state(RunState.ERROR)
                 self._say(f"Could not start training: {describe(exc)}")
                 return False
             # ends the worker even if shutdown() is never called: when Qt deletes
             # the session with its parent, or at interpreter exit
             self._finalizer = weakref.finalize(self, self._link.close)
             self.destroyed.connect(self._finalizer)
-            self._send(("views", self._visible))
+            self._send(ShowViews(self._visible))
             if self._image is not None:
-                self._send(("image", self._image))
+                self._send(SetImage(self._image))
             if self._hyper:
-                self._send(("hyper", dict(self._hyper)))
+                self._send(SetHyper(dict(self._hyper)))
         return True
 
-    def _send(self, command: tuple) -> None:
+    def _send(self, command) -> None:
         if self._link is not None:
             self._link.send(command)
 
-    def _deliver(self, message: tuple) -> None:
+    def _deliver(self, message) -> None:
         """Called from the relay or worker thread: queue, and wake the GUI thread once."""
         with self._lock:
             self._inbox.append(message)
@@ -252,34 +266,41 @@ class TrainingSession(QObject):
         for message in messages:
             if self._closed:
                 return
-            kind = message[0]
-            if kind == "snapshot":
-                self._pending_snapshot = message[1]
-            elif kind == "view":
-                self._pending_views[message[1]] = message[2]
-            elif kind == "message":
-                self._say(message[1])
-            elif kind == "state":
-                self._flush()
-                _, state, text, details = message
-                if details:
-                    self.error_details = details
-                self._set_state(state)
-                if text:
-                    self._say(text)
-            elif kind == "lost":
-                self._flush()
-                if self._state not in TERMINAL_STATES:
-                    self.error_details = ""
-                    self._set_state("error")
-                    self._say(f"The training process ended unexpectedly ({message[1]}).")
+            self._handle(message)
         self._maybe_emit()
+
+    def _handle(self, message) -> None:
+        if isinstance(message, Frame):
+            if message.points:
+                self.points.emit(message.points)
+            if message.snapshot is not None:
+                self._pending_snapshot = message.snapshot
+        elif isinstance(message, ViewData):
+            self._pending_views[message.name] = message.data
+        elif isinstance(message, Notice):
+            self._say(message.text)
+        elif isinstance(message, Ready):
+            self.is_ready = True
+            self.ready.emit()
+        elif isinstance(message, StateChanged):
+            self._flush()
+            if message.details:
+                self.error_details = message.details
+            self._set_state(message.state)
+            if message.message:
+                self._say(message.message)
+        elif isinstance(message, Lost):
+            self._flush()
+            if not self._state.ended:
+                self.error_details = ""
+                self._set_state(RunState.ERROR)
+                self._say(message.reason)
 
     def _say(self, text: str) -> None:
         self.last_message = text
         self.message.emit(text)
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunState) -> None:
         if state != self._state:
             self._state = state
             self.stateChanged.emit(state)
@@ -336,67 +357,130 @@ class _PaintWatcher(QObject):
 # ---------------------------------------------------------------------- links
 
 
-class _ProcessLink:
-    """The driver in a spawned child process; a relay thread forwards its messages."""
+def _child_environment() -> dict:
+    """The environment of the training process: this one, with nnviz importable
+    even when the program that opened the window put it on sys.path by hand."""
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(nnviz.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
 
-    def __init__(self, experiment, options: dict, deliver):
-        context = multiprocessing.get_context("spawn")
-        child_commands, self._commands = context.Pipe(duplex=False)
-        self._events, child_events = context.Pipe(duplex=False)
-        self.process = context.Process(
-            target=child_main, args=(experiment, child_commands, child_events, options),
-            name="nnviz-training", daemon=True)
+
+_LIVE_PROCESSES: set[subprocess.Popen] = set()
+
+
+def live_workers() -> list[subprocess.Popen]:
+    """Training processes of this program that have not ended yet."""
+    return [p for p in list(_LIVE_PROCESSES) if p.poll() is None]
+
+
+@atexit.register
+def _kill_workers() -> None:
+    for process in live_workers():
+        process.kill()
+
+
+class _ProcessLink:
+    """The driver in its own training process; a relay thread forwards its messages.
+
+    Closing never waits: the process is told to shut down and is reaped (or
+    killed) by a background thread.  A process that exits, or does not report
+    within ``START_TIMEOUT``, is reported as :class:`Lost` with the end of
+    what it wrote to stderr.
+    """
+
+    def __init__(self, experiment, options: dict, deliver, *,
+                 start_timeout: float = START_TIMEOUT):
+        ours, theirs = multiprocessing.Pipe(duplex=True)      # a socket pair
+        self._stderr = tempfile.TemporaryFile()
         try:
-            self.process.start()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nnviz.gui.worker_entry", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stderr=self._stderr,
+                env=_child_environment())
         except BaseException:
-            for end in (child_commands, child_events, self._commands, self._events):
-                end.close()
+            ours.close()
+            self._stderr.close()
             raise
         finally:
-            child_commands.close()    # only the child holds these ends now, so either
-            child_events.close()      # side sees EOF when the other one goes away
+            theirs.close()        # only the child holds that end now: EOF when it goes
+        _LIVE_PROCESSES.add(self.process)
+        self._conn = ours
         self._deliver = deliver
         self._closed = False
+        self._start_timeout = start_timeout
+        self._send_lock = threading.Lock()
+        self.send((experiment, options))
         self._relay = threading.Thread(target=self._relay_loop, name="nnviz-relay", daemon=True)
         self._relay.start()
 
-    def send(self, command: tuple) -> None:
+    def send(self, command) -> None:
         try:
-            self._commands.send(command)
+            with self._send_lock:
+                self._conn.send(command)
         except (OSError, ValueError):
             pass                  # the child is gone; the relay reports it
 
     def _relay_loop(self) -> None:
-        while True:
-            try:
-                message = self._events.recv()
-            except (EOFError, OSError):
-                break
-            self._deliver(message)
-        if not self._closed:              # the child died by itself (crash, killed)
-            try:
-                self.process.join(JOIN_TIMEOUT)
-                code = self.process.exitcode
-            except ValueError:            # closed meanwhile by close()
-                return
-            self._deliver(("lost", f"exit code {code}"))
+        started, ready = time.monotonic(), False
+        reason = None
+        try:
+            while not self._closed:
+                try:
+                    if self._conn.poll(0.2):
+                        message = self._conn.recv()
+                        ready = ready or isinstance(message, Ready)
+                        self._deliver(message)
+                        continue
+                except (EOFError, OSError):
+                    pass
+                code = self.process.poll()
+                if code is not None:
+                    reason = self._ended_text(code, ready)
+                    break
+                if not ready and time.monotonic() - started > self._start_timeout:
+                    self.process.kill()
+                    reason = (f"The training process did not start within "
+                              f"{self._start_timeout:.0f} s.")
+                    break
+        finally:
+            if reason is not None and not self._closed:
+                self._deliver(Lost(reason))
+            self._conn.close()
+
+    def _ended_text(self, code: int, ready: bool) -> str:
+        if ready:
+            return f"The training process ended unexpectedly (exit code {code})."
+        tail = ""
+        try:
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+            tail = lines[-1] if lines else ""
+        except (OSError, ValueError):
+            pass
+        return (f"The training process could not start (exit code {code})"
+                + (f": {tail}" if tail else "."))
 
     def close(self) -> None:
         if self._closed:
             return
+        self.send(Shutdown())
         self._closed = True
-        self.send(("shutdown",))
-        self.process.join(JOIN_TIMEOUT)
-        if self.process.is_alive():
+        threading.Thread(target=self._reap, name="nnviz-reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        try:
+            self.process.wait(JOIN_TIMEOUT)
+        except subprocess.TimeoutExpired:
             self.process.terminate()
-            self.process.join(JOIN_TIMEOUT / 2)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self._commands.close()
+            try:
+                self.process.wait(JOIN_TIMEOUT / 2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        _LIVE_PROCESSES.discard(self.process)
         self._relay.join(JOIN_TIMEOUT)
-        self._events.close()
-        self.process.close()
+        self._stderr.close()
 
 
 class _ThreadLink:
@@ -412,7 +496,7 @@ class _ThreadLink:
         self.thread = threading.Thread(target=driver.serve, name="nnviz-training", daemon=True)
         self.thread.start()
 
-    def send(self, command: tuple) -> None:
+    def send(self, command) -> None:
         self._commands.put(command)
 
     def _receive(self, timeout: float | None):
@@ -424,8 +508,8 @@ class _ThreadLink:
         except queue.Empty:
             return None
 
-    def _send_message(self, message: tuple) -> None:
-        if message[0] == "snapshot":
+    def _send_message(self, message) -> None:
+        if isinstance(message, Frame):
             self.painted.clear()
         self._deliver(message)
 
@@ -437,6 +521,6 @@ class _ThreadLink:
         if self._closed:
             return
         self._closed = True
-        self.send(("shutdown",))
+        self.send(Shutdown())
         self.painted.set()
         self.thread.join(2 * JOIN_TIMEOUT)

@@ -1,32 +1,25 @@
 """The training side of a TrainingSession: a command loop around a Trainer.
 
 No Qt in this module: the same ``Driver`` runs either in a thread of the GUI
-process or, by default, in a child process started with the "spawn" method
-(``child_main``), so the numeric work never competes with the GUI thread for
-Python's GIL.  It talks through two callables only:
+process or, by default, in the training process (``nnviz.gui.worker_entry``),
+so the numeric work never competes with the GUI thread for Python's GIL.  It
+talks through two callables only:
 
-* ``receive(timeout)`` returns the next command tuple, or None after
-  ``timeout`` seconds (``timeout=None`` blocks until one arrives);
-* ``send(message)`` hands a message tuple to the GUI side.
+* ``receive(timeout)`` returns the next command, or None after ``timeout``
+  seconds (``timeout=None`` blocks until one arrives);
+* ``send(message)`` hands a message to the GUI side.
 
-Commands (GUI -> worker)::
-
-    ("run",)  ("pause",)  ("step",)  ("stop",)  ("shutdown",)
-    ("hyper", {"eta": ..., "l2": ..., "clip_norm": ...})
-    ("views", frozenset of names)    ("image", ndarray or None)
-
-Messages (worker -> GUI)::
-
-    ("snapshot", Snapshot)       at most one per ``snapshot_interval`` while running
-    ("view", name, data)         OutputData / ConvData / NetworkData
-    ("state", state, message, details)
-    ("message", text)            a problem that does not end the run
+Commands and messages are the typed records of ``nnviz.gui.worker_protocol``.
+The trainer records a history point at every epoch end and every
+``RECORD_EVERY`` steps (``Trainer(record_every=...)``); the driver ships them
+in :class:`Frame` batches, with the newest snapshot at most once per
+``snapshot_interval``, so a run's history does not depend on how fast it
+trains or how often the window paints.
 """
 
 from __future__ import annotations
 
 import math
-import signal
 import time
 import traceback
 from typing import Any, Callable
@@ -34,11 +27,15 @@ from typing import Any, Callable
 import numpy as np
 
 from nnviz.core.errors import SpecError
+from nnviz.core.runs import RunState, snapshot_point
+from nnviz.gui.worker_protocol import (Frame, Notice, Pause, Ready, SetHyper, SetImage,
+                                       ShowViews, Shutdown, StateChanged, Step, Stop, Train,
+                                       ViewData)
 
 VIEW_NAMES = frozenset({"output", "conv", "network"})
-TERMINAL_STATES = frozenset({"finished", "stopped", "diverged", "error"})
 SNAPSHOT_INTERVAL = 1 / 30   # seconds between snapshots while running
 VIEW_INTERVAL = 0.25         # seconds between view-data updates while running
+RECORD_EVERY = 25            # steps between history points inside long epochs
 
 
 class Disconnected(Exception):
@@ -56,54 +53,56 @@ def describe(exc: BaseException) -> str:
 class Driver:
     """Runs a Trainer under commands; pause, step and stop act between steps.
 
-    States: idle -> running <-> paused -> finished | stopped | diverged | error.
-    After a terminal state the driver keeps serving view requests (so the
-    final network can still be inspected) until "shutdown".
+    States (:class:`RunState`): idle -> running <-> paused -> finished |
+    stopped | diverged | error.  After an ended state the driver keeps serving
+    view requests (so the final network can still be inspected) until Shutdown.
     """
 
-    def __init__(self, experiment, send: Callable[[tuple], None],
-                 receive: Callable[[float | None], tuple | None], *,
+    def __init__(self, experiment, send: Callable[[object], None],
+                 receive: Callable[[float | None], object | None], *,
                  snapshot_interval: float = SNAPSHOT_INTERVAL,
-                 view_interval: float = VIEW_INTERVAL,
+                 view_interval: float = VIEW_INTERVAL, record_every: int = RECORD_EVERY,
                  after_snapshot: Callable[[], None] | None = None):
         self.experiment = experiment
         self._send = send
         self._receive = receive
         self._after_snapshot = after_snapshot
-        self._quiet_until = -math.inf     # with after_snapshot: no snapshot before this
         self.snapshot_interval = snapshot_interval
         self.view_interval = view_interval
+        self.record_every = record_every
         self.trainer = None
-        self.state = "idle"
+        self.state = RunState.IDLE
         self.visible: frozenset[str] = frozenset()
         self.image: np.ndarray | None = None
         self._run = None                  # the live trainer.run() generator
-        self._last_step = 0               # step of the last snapshot sent
+        self._last_step = 0               # step of the last point recorded
+        self._points: list[np.ndarray] = []   # recorded, not sent yet
+        self._last_frame = -math.inf
         self._views_due: set[str] = set()
         self._last_views = -math.inf
 
     # ------------------------------------------------------------------ loop
     def serve(self) -> None:
-        """Obey commands until "shutdown" (or until the GUI side goes away)."""
+        """Obey commands until Shutdown (or until the GUI side goes away)."""
         try:
             self._build()
             while True:
-                waiting = self.state != "running"
+                waiting = self.state != RunState.RUNNING
                 command = self._receive(None if waiting else 0.0)
                 while command is not None:
-                    if command[0] == "shutdown":
+                    if isinstance(command, Shutdown):
                         return
                     self._guarded(self._handle, command)
                     command = self._receive(0.0)
-                if self.state == "running":
+                if self.state == RunState.RUNNING:
                     self._guarded(self._advance)
                 self._guarded(self._send_views)
         except Disconnected:
             return                        # the GUI side closed the connection
 
     def _guarded(self, action, *args) -> None:
-        """Run ``action``; any exception ends the run as "error" (no traceback printed)."""
-        if self.state == "error":
+        """Run ``action``; any exception ends the run as ERROR (no traceback printed)."""
+        if self.state == RunState.ERROR:
             return
         try:
             action(*args)
@@ -111,40 +110,42 @@ class Driver:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI
             self._close_run()
-            self._set_state("error", describe(exc), traceback.format_exc())
+            self._set_state(RunState.ERROR, describe(exc), traceback.format_exc())
 
     def _build(self) -> None:
         from nnviz.core.trainer import Trainer   # heavy imports happen in the worker
         try:
-            self.trainer = Trainer(self.experiment, snapshot_interval=self.snapshot_interval)
+            self.trainer = Trainer(self.experiment, snapshot_interval=self.snapshot_interval,
+                                   record_every=self.record_every)
         except Exception as exc:  # noqa: BLE001
-            self._set_state("error", describe(exc), traceback.format_exc())
+            self._set_state(RunState.ERROR, describe(exc), traceback.format_exc())
+        self._send(Ready())
 
     # ------------------------------------------------------------------ commands
-    def _handle(self, command: tuple) -> None:
-        name = command[0]
-        if name == "views":
-            new = frozenset(command[1]) & VIEW_NAMES
+    def _handle(self, command) -> None:
+        if isinstance(command, ShowViews):
+            new = frozenset(command.names) & VIEW_NAMES
             self._views_due |= new - self.visible
             self.visible = new
-        elif name == "image":
-            self.image = None if command[1] is None else np.asarray(command[1])
+        elif isinstance(command, SetImage):
+            self.image = None if command.image is None else np.asarray(command.image)
             self._views_due.add("conv")
-        elif name == "hyper":
-            self._set_hyperparameters(command[1])
-        elif self.state in TERMINAL_STATES or self.trainer is None:
+        elif isinstance(command, SetHyper):
+            self._set_hyperparameters(command.values)
+        elif self.state.ended or self.trainer is None:
             return
-        elif name == "run":
-            self._set_state("running")
-        elif name == "pause":
-            if self.state == "running":
+        elif isinstance(command, Train):
+            self._set_state(RunState.RUNNING)
+        elif isinstance(command, Pause):
+            if self.state == RunState.RUNNING:
                 self._close_run()
-                self._emit_current()
-                self._set_state("paused")
+                self._record(self.trainer.snapshot())   # where the pause caught the run
+                self._flush(force=True)
+                self._set_state(RunState.PAUSED)
                 self._views_due |= self.visible
-        elif name == "step":
+        elif isinstance(command, Step):
             self._step_once()
-        elif name == "stop":
+        elif isinstance(command, Stop):
             self.trainer.request_stop()
             self._advance()
 
@@ -154,79 +155,74 @@ class Driver:
         try:
             self.trainer.set_hyperparameters(**values)
         except SpecError as exc:
-            self._send(("message", str(exc)))
+            self._send(Notice(str(exc)))
 
     # ------------------------------------------------------------------ training
     def _advance(self) -> None:
-        """Train until the next snapshot is due (or the run ends) and send it."""
+        """Train until the next snapshot (a history point, or one due for display)."""
         if self._run is None:
             self._run = self.trainer.run()
         snap = next(self._run, None)
         if snap is None:                  # the run was already over
             self._close_run()
-            self._end(self.trainer.stop_reason or "finished")
+            self._end()
             return
-        self._emit(snap, running=not snap.done)
+        self._record(snap)
+        self._flush(force=snap.done)
         if snap.done:
             self._close_run()
-            self._end(snap.stop_reason)
+            self._end()
 
     def _step_once(self) -> None:
-        """One mini-batch, its snapshot, then paused (or ended)."""
+        """One mini-batch, its frame, then paused (or ended)."""
         self._close_run()
         last = None
         for snap in self.trainer.run(max_steps=1):
             last = snap
-            self._emit(snap)
+            self._record(snap)
+        self._flush(force=True)
         self._views_due |= self.visible
-        if last is not None and last.done:
-            self._end(last.stop_reason)
-        elif self.trainer.finished:
-            self._end(self.trainer.stop_reason)
+        if (last is not None and last.done) or self.trainer.finished:
+            self._end()
         else:
-            self._set_state("paused")
+            self._set_state(RunState.PAUSED)
 
-    def _emit(self, snap, running: bool = False) -> None:
-        """Send a snapshot unless it repeats a step already shown (e.g. the one
-        a stop or a divergence after a pause re-reports).
+    def _record(self, snap) -> None:
+        """Keep the snapshot as a history point (once per step) and as the newest one."""
+        if snap.step > self._last_step:
+            self._last_step = snap.step
+            self._points.append(snapshot_point(snap))
+            self._newest = snap
 
-        With ``after_snapshot`` (a wait until the GUI has painted), the run's
-        snapshots are also spaced ``snapshot_interval`` after the wait ends, or
-        the trainer, whose interval ran out during the wait, would take one
-        step per wait.
-        """
-        if snap.step <= self._last_step:
+    def _flush(self, force: bool = False) -> None:
+        """Send the newest snapshot with the points recorded since the last frame,
+        at most once per ``snapshot_interval`` (always when ``force``)."""
+        if not self._points:
             return
-        if running and time.perf_counter() < self._quiet_until:
+        now = time.perf_counter()
+        if not force and now - self._last_frame < self.snapshot_interval:
             return
-        self._last_step = snap.step
-        self._send(("snapshot", snap))
+        points, self._points = tuple(self._points), []
+        self._send(Frame(self._newest, points))
         if self._after_snapshot is not None:
-            self._after_snapshot()
-            self._quiet_until = time.perf_counter() + self.snapshot_interval
+            self._after_snapshot()          # the thread link waits for the paint here
+        self._last_frame = time.perf_counter()
 
-    def _emit_current(self) -> None:
-        """Show where a pause caught the run, if no snapshot has shown it yet."""
-        if self.trainer.step_count > self._last_step:
-            self._emit(self.trainer.snapshot())
-
-    def _end(self, reason: str) -> None:
-        state = reason.split(":", 1)[0].strip() or "finished"
-        if state not in ("finished", "stopped", "diverged"):
-            state = "finished"
+    def _end(self) -> None:
+        state = self.trainer.end_state or RunState.FINISHED
         self._views_due |= self.visible
         self._send_views()
-        self._set_state(state, reason if state == "diverged" else "")
+        self._set_state(state, self.trainer.stop_reason if state == RunState.DIVERGED else "")
 
     def _close_run(self) -> None:
         if self._run is not None:
             self._run.close()
             self._run = None
 
-    def _set_state(self, state: str, message: str = "", details: str = "") -> None:
+    def _set_state(self, state: RunState, message: str = "", details: str = "") -> None:
         if state != self.state or message:
             self.state = state
-            self._send(("state", state, message, details))
+            self._send(StateChanged(state, message, details))
 
     # ------------------------------------------------------------------ view data
     def _send_views(self) -> None:
@@ -234,7 +230,7 @@ class Driver:
         if self.trainer is None:
             return
         now = time.perf_counter()
-        if self.state == "running" and now - self._last_views >= self.view_interval:
+        if self.state == RunState.RUNNING and now - self._last_views >= self.view_interval:
             self._views_due |= self.visible
         due = self._views_due & self.visible
         self._views_due.clear()
@@ -247,40 +243,40 @@ class Driver:
             except SpecError as exc:
                 if name == "conv":
                     self.image = None     # fall back to the data set's first image
-                self._send(("message", str(exc)))
+                self._send(Notice(str(exc)))
                 continue
-            self._send(("view", name, data))
+            self._send(ViewData(name, data))
 
     def _view_data(self, name: str) -> Any:
         from nnviz.core.viewdata import view_data
         return view_data(name, self.trainer.network, self.trainer.dataset, self.image)
 
 
-# ---------------------------------------------------------------------- transports
+# ---------------------------------------------------------------------- transport
 
 
-def child_main(experiment, commands, events, options: dict) -> None:
-    """Entry point of the training child process (multiprocessing "spawn").
-
-    ``commands`` and ``events`` are the child's ends of two one-way pipes.
-    Ctrl-C is left to the parent, which ends the child through "shutdown".
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def serve_connection(conn) -> None:
+    """Run a Driver over ``conn`` (a multiprocessing Connection): its first message
+    is ``(experiment, options)``, then commands; messages go back the same way.
+    The training process's whole life (see ``nnviz.gui.worker_entry``)."""
 
     def receive(timeout: float | None):
         try:
-            return commands.recv() if commands.poll(timeout) else None
+            return conn.recv() if conn.poll(timeout) else None
         except (EOFError, OSError) as exc:
             raise Disconnected() from exc
 
-    def send(message: tuple) -> None:
+    def send(message) -> None:
         try:
-            events.send(message)
+            conn.send(message)
         except (EOFError, OSError) as exc:
             raise Disconnected() from exc
 
     try:
+        experiment, options = conn.recv()
+    except (EOFError, OSError):
+        return
+    try:
         Driver(experiment, send, receive, **options).serve()
     finally:
-        events.close()
-        commands.close()
+        conn.close()

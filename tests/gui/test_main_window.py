@@ -7,7 +7,6 @@ TrainingSession (a child process), the others a recording stand-in.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import threading
 
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from nnviz.core.experiment import Experiment, list_presets, load_preset
 from nnviz.core.trainer import Trainer
 from nnviz.gui import MainWindow, theme
+from nnviz.gui.session import live_workers
 from nnviz.gui.settings import Settings
 
 PRESETS = {"moons_small", "xor_small", "vanishing_sigmoid", "exploding_relu", "healthy_relu_he",
@@ -103,16 +103,20 @@ def click(qtbot, widget):
 
 
 def training_children():
-    return [p for p in multiprocessing.active_children() if p.name == "nnviz-training"]
+    return live_workers()
+
+
+def worker_threads():
+    return {t.name for t in threading.enumerate()} & {"nnviz-training", "nnviz-relay",
+                                                       "nnviz-reaper"}
 
 
 @pytest.fixture(autouse=True)
-def no_leaks():
-    """No window, training process or thread may outlive a test."""
+def no_leaks(qtbot):
+    """No window, training process or thread may outlive a test (they are reaped
+    in the background: wait for it)."""
     yield
-    assert training_children() == []
-    names = {t.name for t in threading.enumerate()}
-    assert not names & {"nnviz-training", "nnviz-relay"}
+    qtbot.waitUntil(lambda: not training_children() and not worker_threads(), timeout=15000)
     assert not [w for w in QApplication.topLevelWidgets()
                 if isinstance(w, MainWindow) and w.isVisible()]
 
@@ -338,7 +342,7 @@ def test_closing_during_training_ends_the_worker(make_window, qtbot):
     assert session.is_alive and training_children()
     window.close()
     assert window.session is None and not session.is_alive
-    assert training_children() == []
+    qtbot.waitUntil(lambda: training_children() == [], timeout=TRAIN_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------- routing (fake session)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nnviz.core.diagnosis import RELU_FAMILY, SATURATING
 from nnviz.core.snapshot import LayerProbe, Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.core.history import History
+from nnviz.gui.views.run_curves import RunFollower, finite
 
 N_BINS = 40
 BOUNDED_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -47,21 +47,21 @@ def histogram_range(activation: str, sample: np.ndarray,
     return float(low), float(high)
 
 
-class ActivationView(QWidget):
+class ActivationView(QWidget, RunFollower):
     """Histograms of each weighted layer's activation values, and saturated/dead fractions.
 
     Layers with the same activation share one histogram plot (and one set of
     bin edges), so their distributions can be compared directly, as in Glorot
     & Bengio's figures; each other activation gets its own plot beside it,
-    with that activation's fixed range.
+    with that activation's fixed range.  The fractions over time are the
+    current run's (see ``run_curves``).
     """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("activationPlot")
         self._key: tuple[tuple[str, str], ...] = ()
-        self._history = History(1)
-        self._last_step: int | None = None
+        self._init_runs()
         self._scale = 1.0
         self._groups: dict[str, list[int]] = {}           # activation -> layer positions
         self._ranges: dict[str, tuple[float, float] | None] = {}
@@ -89,30 +89,31 @@ class ActivationView(QWidget):
         self.set_font_scale(1.0)
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        """Redraw the histograms and append the saturated/dead fractions."""
-        if self._last_step is not None and snap.step < self._last_step:
-            self.clear()
-        self._last_step = snap.step
+        """Redraw the histograms and the current run's saturated/dead fractions."""
+        self._follow(snap)
         self._ensure_layers(snap.layers)
         samples = [_finite(p.act_sample) for p in snap.layers]
         for activation, members in self._groups.items():
             self._update_range(activation, [samples[i] for i in members])
             tallest = max(self._draw_histogram(i, activation, samples[i]) for i in members)
             self.hist_y_ranges[activation].fit(0.0, max(tallest, 1.0))
-        self._history.append(snap.epoch_progress,
-                             [p.saturated_fraction for p in snap.layers]
-                             + [p.dead_fraction for p in snap.layers])
-        n = len(snap.layers)
-        for offset, curves in ((0, self.saturated_curves), (n, self.dead_curves)):
+        self._draw_current()
+        self.fraction_x_range.fit(0.0, snap.epoch_progress)
+
+    def _draw_current(self) -> None:
+        run = self._run
+        usable = run is not None and run.layers == tuple(name for name, _ in self._key)
+        for field, curves in (("saturated_fraction", self.saturated_curves),
+                              ("dead_fraction", self.dead_curves)):
             for i, curve in curves.items():
-                curve.setData(*self._history.finite_series(offset + i))
-        if self._history.appended:
-            self.fraction_x_range.fit(0.0, snap.epoch_progress)
+                curve.setData(*(finite(*run.series(field, layer=i)) if usable else ([], [])))
+
+    def _draw_pinned(self) -> None:
+        """Pinned runs are compared on the loss and gradient plots, not here."""
 
     def clear(self) -> None:
         """Forget the run: empty curves, forget the histogram ranges."""
-        self._history.clear()
-        self._last_step = None
+        self._run = None
         self._ranges = dict.fromkeys(self._ranges)
         self._narrow_run = {}
         for curve in (*self.hist_curves, *self.saturated_curves.values(),
@@ -135,7 +136,6 @@ class ActivationView(QWidget):
         if key == self._key:
             return
         self._key = key
-        self._history = History(2 * len(probes))
         self._groups = {}
         for i, p in enumerate(probes):
             self._groups.setdefault(p.activation, []).append(i)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWid
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
 from nnviz.core.snapshot import LayerProbe, Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.core.history import History
+from nnviz.gui.views.run_curves import CurveSet, RunFollower, pinned_pen
 
 # (combo text, tooltip) per mode; the order is the combo's order.
 MODES = {
@@ -21,7 +21,8 @@ MODES = {
               "||dC/dz||: the error signal that reaches each layer from the output"),
     "both": ("both side by side", "weight gradient and back-propagated gradient"),
 }
-_QUANTITIES = ("weight", "delta")                 # series order inside the history
+_QUANTITIES = ("weight", "delta")
+_FIELDS = {"weight": "weight_grad_norm", "delta": "delta_norm"}   # the runs' probe fields
 _TITLES = {"weight": "Weight gradient ‖∂C/∂W‖", "delta": "Back-propagated gradient ‖∂C/∂z‖"}
 _BANNER_TITLES = {"vanishing": "Vanishing gradients",
                   "exploding": "Exploding gradients",
@@ -32,16 +33,19 @@ _BANNER_STYLE = ("QLabel#gradientBanner {{ background: {bg}; color: #2B1700; "
 _HEALTHY_TO_HIDE = 5      # healthy snapshots in a row before the banner goes away
 
 
-class GradientView(QWidget):
+class GradientView(QWidget, RunFollower):
     """Per-layer ||dC/dW|| and ||dC/dz|| on log axes, current values as bars, and a
-    banner that explains a vanishing or exploding gradient in plain words."""
+    banner that explains a vanishing or exploding gradient in plain words.
+
+    The curves are the current run's (a colour per layer) and the pinned runs'
+    (every layer of a run dashed in the run's colour; see ``run_curves``)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("gradientPlot")
         self._names: tuple[str, ...] = ()
-        self._history = History(1)
-        self._last_step: int | None = None
+        self._init_runs()
+        self._now: np.ndarray = np.empty(0)   # newest norms: weight per layer, then delta
         self._healthy_run = 0
         self._scale = 1.0
         self._bar_style: dict[str, tuple[list, list]] = {}
@@ -60,6 +64,7 @@ class GradientView(QWidget):
         self.bars = {q: pg.BarGraphItem(x=[], height=[], width=0.8) for q in _QUANTITIES}
         for bar in self.bars.values():
             bar_item.addItem(bar)
+        self.pinned_curves = {q: CurveSet(self.plots[q].getPlotItem()) for q in _QUANTITIES}
         self._bar_layout = None       # (mode, layer count) the bars' x and colours are set for
         self._bar_base: float | None = None
         # ranges are kept, not re-fitted per update (see plotstyle.AxisRange)
@@ -119,21 +124,26 @@ class GradientView(QWidget):
         self.mode_combo.setCurrentIndex(list(MODES).index(mode))
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        """Append the snapshot's gradient norms, redraw, and re-diagnose."""
-        if self._last_step is not None and snap.step < self._last_step:
-            self.clear()
-        self._last_step = snap.step
-        self._ensure_layers(snap.layers)
-        values = [p.weight_grad_norm for p in snap.layers] + [p.delta_norm for p in snap.layers]
-        self._history.append(snap.epoch_progress, values)
+        """The current run has grown (``snap`` is its newest snapshot): redraw, re-diagnose."""
+        self._follow(snap)
+        self._ensure_layers(tuple(p.name for p in snap.layers))
+        self._now = np.array([p.weight_grad_norm for p in snap.layers]
+                             + [p.delta_norm for p in snap.layers], dtype=float)
         self._redraw_curves()
         self._redraw_bars()
         self._show_diagnosis(diagnose_gradients(snap.layers))
 
     def clear(self) -> None:
-        """Forget the run: empty curves and bars, hide the banner."""
-        self._history.clear()
-        self._last_step = None
+        """Forget the current run (a reset): its curves, the bars, the banner; pinned
+        runs stay."""
+        self._run = None
+        self._forget_current()
+        self._healthy_run = 0
+        self.diagnosis = None
+        self.banner.hide()
+
+    def _forget_current(self) -> None:
+        self._now = np.empty(0)
         for curves in self.curves.values():
             for curve in curves:
                 curve.setData([], [])
@@ -143,9 +153,27 @@ class GradientView(QWidget):
         self._bar_base = None
         for keeper in (*self.x_ranges.values(), *self.y_ranges.values(), self.bar_range):
             keeper.reset()
-        self._healthy_run = 0
-        self.diagnosis = None
-        self.banner.hide()
+        if self._pinned:
+            self._redraw_curves()
+
+    def _draw_current(self) -> None:
+        if self._run is not None and self._run.layers:
+            self._ensure_layers(self._run.layers)
+        self._redraw_curves()
+
+    def _draw_pinned(self) -> None:
+        """Every layer of a pinned run, dashed in the run's colour; the run's name once."""
+        for quantity in _QUANTITIES:
+            specs, data = [], []
+            for pinned in self._pinned:
+                for i in range(len(pinned.run.layers)):
+                    specs.append((pinned.name if i == 0 else None,
+                                  pinned_pen(pinned.colour, self._scale)))
+                    data.append(plotstyle.log_safe(
+                        *pinned.run.series(_FIELDS[quantity], layer=i)))
+            for curve, xy in zip(self.pinned_curves[quantity].replace(specs), data):
+                curve.setData(*xy)
+        self._redraw_curves()
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every text of the view (projector mode)."""
@@ -159,13 +187,11 @@ class GradientView(QWidget):
 
     # -- layers -----------------------------------------------------------
 
-    def _ensure_layers(self, probes: tuple[LayerProbe, ...]) -> None:
+    def _ensure_layers(self, names: tuple[str, ...]) -> None:
         """Rebuild the per-layer items when the network's layers change."""
-        names = tuple(p.name for p in probes)
         if names == self._names:
             return
         self._names = names
-        self._history = History(2 * len(names))
         for quantity in _QUANTITIES:
             item = self.plots[quantity].getPlotItem()
             for curve in self.curves[quantity]:
@@ -186,15 +212,18 @@ class GradientView(QWidget):
     # -- drawing ----------------------------------------------------------
 
     def _redraw_curves(self) -> None:
-        n = len(self._names)
-        for q_index, quantity in enumerate(_QUANTITIES):
+        run = self._run if self._run is not None and self._run.layers == self._names else None
+        for quantity in _QUANTITIES:
             if not self.plots[quantity].isVisibleTo(self):
                 continue
             lo, hi, x_max = np.inf, -np.inf, -np.inf
             for i, curve in enumerate(self.curves[quantity]):
-                x, y = plotstyle.log_safe(*self._history.series(q_index * n + i))
+                x, y = (plotstyle.log_safe(*run.series(_FIELDS[quantity], layer=i))
+                        if run is not None else (np.empty(0), np.empty(0)))
                 curve.setData(x, y)
-                if y.size:
+            for curve in self.curves[quantity] + self.pinned_curves[quantity].curves:
+                x, y = curve.getOriginalDataset()
+                if y is not None and len(y):
                     lo, hi = min(lo, y.min()), max(hi, y.max())
                     x_max = max(x_max, x[-1])
             if hi >= lo:
@@ -206,8 +235,10 @@ class GradientView(QWidget):
 
         A NaN norm gets no bar (the banner says why); zero sits on the floor.
         """
-        last = self._history.last()
+        last = self._now
         n = len(self._names)
+        if n == 0 or last.size != 2 * n:
+            return
         logs = {"weight": plotstyle.log10_clipped(last[:n]),
                 "delta": plotstyle.log10_clipped(last[n:])}
         shown = _QUANTITIES if self.mode == "both" else (self.mode,)
@@ -247,9 +278,8 @@ class GradientView(QWidget):
         legend = "  (solid: ‖∂C/∂W‖, hatched: ‖∂C/∂z‖)" if mode == "both" else ""
         title = "Now, per layer" + legend
         plotstyle.set_title(self.bar_plot, title, self._scale)
-        if self._history.appended:
-            self._redraw_curves()
-            self._redraw_bars()
+        self._redraw_curves()
+        self._redraw_bars()
 
     # -- banner -----------------------------------------------------------
 

@@ -7,18 +7,20 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from nnviz.core.snapshot import Snapshot
 from nnviz.gui.views import plotstyle
-from nnviz.core.history import History
+from nnviz.gui.views.run_curves import CurveSet, RunFollower, finite, pinned_pen
 
 _TRAIN, _VAL = 0, 1   # palette index: training blue, validation orange
+_SPLITS = ("train", "val")
 
 
-class LossView(QWidget):
+class LossView(QWidget, RunFollower):
     """Training/validation loss (optionally log scale) above accuracy, against epochs.
 
-    Validation values arrive only on the snapshots that evaluated them, so they
-    live in their own history; None values are skipped, not drawn as zero.  The
-    accuracy plot stays hidden until a snapshot carries an accuracy (regression
-    has none).  The two plots are not x-linked (a link made while one is hidden
+    Draws runs (see ``run_curves``): the current run in blue (training) and
+    orange (validation); each pinned run in its colour, validation dashed and
+    training dotted, named in the legend.  Missing values are skipped, not
+    drawn as zero.  The accuracy plot stays hidden until a run has an accuracy
+    (regression has none).  The two plots are not x-linked (a link made while one is hidden
     freezes the other's range); both get the same x range.  Ranges are not
     re-fitted on every update (that would repaint the axes every frame): they
     grow in round steps ahead of the data (see ``plotstyle.AxisRange``).
@@ -27,9 +29,8 @@ class LossView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self._train = History(2)   # train_loss, train_accuracy
-        self._val = History(2)     # val_loss, val_accuracy
-        self._last_step: int | None = None
+        self._init_runs()
+        self._scale = 1.0
 
         self.log_check = QCheckBox("Log scale")
         self.log_check.setObjectName("logScaleCheck")
@@ -61,6 +62,7 @@ class LossView(QWidget):
         }
         for curve in self.curves.values():
             plotstyle.fast_curve(curve)
+        self.pinned_curves = {"loss": CurveSet(loss_item), "accuracy": CurveSet(acc_item)}
 
         controls = QHBoxLayout()
         controls.addStretch(1)
@@ -73,49 +75,71 @@ class LossView(QWidget):
         self.set_font_scale(1.0)
 
     def update_snapshot(self, snap: Snapshot) -> None:
-        """Append the snapshot's losses and accuracies and redraw the curves."""
-        if self._last_step is not None and snap.step < self._last_step:
-            self.clear()      # a new run started without a reset
-        self._last_step = snap.step
-        x = snap.epoch_progress
-        self._train.append(x, (snap.train_loss, snap.train_accuracy))
-        if snap.val_loss is not None or snap.val_accuracy is not None:
-            self._val.append(x, (snap.val_loss, snap.val_accuracy))
-        self._redraw()
+        """The current run has grown (``snap`` is its newest snapshot): redraw it."""
+        self._follow(snap)
+        self._draw_current()
 
     def clear(self) -> None:
-        """Forget all curves (a new run or a reset)."""
-        self._train.clear()
-        self._val.clear()
-        self._last_step = None
+        """Forget the current run (a reset); pinned runs stay."""
+        self._run = None
+        self._forget_current()
+        self._draw_current()
+
+    def _forget_current(self) -> None:
         for curve in self.curves.values():
             curve.setData([], [])
         for keeper in (*self.x_ranges, self.loss_range):
             keeper.reset()
-        self.accuracy_plot.hide()
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every text of the view (projector mode)."""
+        self._scale = scale
         plotstyle.scale_widget_font(self, scale)
         for plot in (self.loss_plot, self.accuracy_plot):
             plotstyle.apply_font_scale(plot, scale)
 
-    def _redraw(self) -> None:
-        has_accuracy = False
-        xs, losses = [], []
-        for split, history in (("train", self._train), ("val", self._val)):
-            # clipped at LOG_FLOOR: a zero loss stays drawable on the log axis
-            x, y = plotstyle.log_safe(*history.finite_series(0))
-            self.curves[f"{split}_loss"].setData(x, y)
-            xs.append(x)
-            losses.append(y)
-            x, y = history.finite_series(1)
-            self.curves[f"{split}_accuracy"].setData(x, y)
-            xs.append(x)
-            has_accuracy = has_accuracy or y.size > 0
+    def _series(self, run, field: str):
+        x, y = run.series(field)
+        return plotstyle.log_safe(x, y) if field.endswith("loss") else finite(x, y)
+
+    def _draw_current(self) -> None:
+        for field, curve in self.curves.items():
+            if self._run is None:
+                curve.setData([], [])
+            else:
+                curve.setData(*self._series(self._run, field))
+        self._fit_all()
+
+    def _draw_pinned(self) -> None:
+        """One dashed (validation) and one dotted (training) curve per pinned run."""
+        for kind in ("loss", "accuracy"):
+            specs, data = [], []
+            for pinned in self._pinned:
+                has_val = pinned.run.last(f"val_{kind}") is not None
+                for split in ("val", "train"):
+                    named = (split == "val") == has_val
+                    specs.append((pinned.name if named else None,
+                                  pinned_pen(pinned.colour, self._scale, dotted=split == "train")))
+                    data.append(self._series(pinned.run, f"{split}_{kind}"))
+            for curve, xy in zip(self.pinned_curves[kind].replace(specs), data):
+                curve.setData(*xy)
+        self._fit_all()
+
+    def _drawn(self, kind: str) -> list:
+        """(x, y) of every curve of the loss or accuracy plot."""
+        curves = [self.curves[f"{split}_{kind}"] for split in _SPLITS]
+        curves += self.pinned_curves[kind].curves
+        return [c.getOriginalDataset() for c in curves if c.getOriginalDataset()[0] is not None]
+
+    def _fit_all(self) -> None:
+        accuracy = self._drawn("accuracy")
+        has_accuracy = any(len(y) for _, y in accuracy)
         if has_accuracy and self.accuracy_plot.isHidden():
             self.accuracy_plot.show()
-        self._fit_ranges(xs, losses)
+        elif not has_accuracy and not self.accuracy_plot.isHidden():
+            self.accuracy_plot.hide()
+        losses = self._drawn("loss")
+        self._fit_ranges([x for x, _ in losses + accuracy], [y for _, y in losses])
 
     def _fit_ranges(self, xs, losses) -> None:
         extent = plotstyle.data_extent(*xs)
@@ -133,6 +157,4 @@ class LossView(QWidget):
         self.loss_range.kind = "log" if on else "linear"
         self.loss_range.low = None if on else 0.0
         self.loss_range.reset()
-        losses = [self.curves[f"{split}_loss"].getOriginalDataset()[1]
-                  for split in ("train", "val")]
-        self._fit_ranges([], [y for y in losses if y is not None])
+        self._fit_ranges([], [y for _, y in self._drawn("loss")])
