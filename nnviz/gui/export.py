@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize
@@ -117,6 +118,20 @@ def _svg_painter(path: str, size: QSize, title: str):
         yield painter
     finally:
         painter.end()
+    _drop_empty_paths(path)
+
+
+_EMPTY_PATH = re.compile(rb'<path\b[^>]*\sd=""[^>]*/>\s*')
+
+
+def _drop_empty_paths(path: str) -> None:
+    """Remove the ``<path d=""/>`` Qt writes for empty curves (renderers warn about them)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    cleaned = _EMPTY_PATH.sub(b"", data)
+    if cleaned != data:
+        with open(path, "wb") as f:
+            f.write(cleaned)
 
 
 def _size(widget: QWidget) -> QSize:

@@ -94,3 +94,22 @@ def test_screenshot_of_a_view_as_svg(qapp, tmp_path):
             del qapp._nnviz_gc
     tags = drawing_elements(out)
     assert tags.count("polyline") + tags.count("path") > 10 and "text" in tags
+
+
+def test_empty_curves_leave_no_empty_paths(qtbot, tmp_path):
+    """Qt writes <path d=""/> for an empty curve; SVG renderers warn about those."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    widget = pg.PlotWidget()
+    widget.plot([0, 1, 2], [1, 0, 2])
+    widget.plot([], [])                      # e.g. a validation curve before its first point
+    widget.plot([np.nan, np.nan], [1, 2])
+    layout.addWidget(widget)
+    box.resize(300, 200)
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    for target, name in ((box, "box.svg"), (widget, "plot.svg")):
+        root = ET.parse(export_widget(target, tmp_path / name)).getroot()
+        paths = list(root.iter(SVG + "path"))
+        assert paths and all(p.get("d", "").strip() for p in paths), name
