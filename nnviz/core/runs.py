@@ -103,8 +103,11 @@ class Run:
         if getattr(snap, "done", False):
             self.stop_reason = snap.stop_reason
 
-    def extend(self, points: Iterable[np.ndarray]) -> None:
-        """Add points (rows of :func:`snapshot_point`), oldest first."""
+    def extend(self, points: Iterable[np.ndarray], layers: Sequence[str] = ()) -> None:
+        """Add points (rows of :func:`snapshot_point`), oldest first; ``layers``
+        names the weighted layers they describe (taken if the run has none yet)."""
+        if self._history is None and not self.layers:
+            self.layers = tuple(layers)
         for point in points:
             if self._history is None:
                 self._make_history()

@@ -45,10 +45,10 @@ def _experiment(experiment):
 def view_key(name: str) -> str:
     """The window's key ("loss", "gradient"...) for a view named by key, plural,
     objectName ("lossPlot") or dock title; SpecError for anything else."""
-    from nnviz.gui.main_window import VIEW_OBJECT_NAMES, VIEWS
+    from nnviz.gui.main_window import VIEWS
     wanted = name.strip().lower()
-    for key, _, _, title, _ in VIEWS:
-        if wanted in (key, key + "s", VIEW_OBJECT_NAMES[key].lower(), title.lower()):
+    for key, cls, title, _ in VIEWS:
+        if wanted in (key, key + "s", cls.OBJECT_NAME.lower(), title.lower()):
             return key
     raise SpecError("view", f"unknown view {name!r}",
                     "choose one of: " + ", ".join(key for key, *_ in VIEWS))

@@ -70,7 +70,8 @@ class TrainingSession(QObject):
     """
 
     snapshot = Signal(object)          # Snapshot, <= max_fps (20) per second, newest wins
-    points = Signal(tuple)             # every history point, in order, none dropped
+    points = Signal(tuple, tuple)      # every history point, in order, none dropped;
+                                       # and the names of the layers they describe
     viewData = Signal(str, object)     # ("output" | "conv" | "network", data)
     stateChanged = Signal(object)      # RunState
     ready = Signal()                   # the worker is up (Start begins at once now)
@@ -272,7 +273,7 @@ class TrainingSession(QObject):
     def _handle(self, message) -> None:
         if isinstance(message, Frame):
             if message.points:
-                self.points.emit(message.points)
+                self.points.emit(message.points, message.layers)
             if message.snapshot is not None:
                 self._pending_snapshot = message.snapshot
         elif isinstance(message, ViewData):

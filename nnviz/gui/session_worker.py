@@ -203,7 +203,8 @@ class Driver:
         if not force and now - self._last_frame < self.snapshot_interval:
             return
         points, self._points = tuple(self._points), []
-        self._send(Frame(self._newest, points))
+        names = tuple(p.name for p in self._newest.layers)
+        self._send(Frame(self._newest, points, names))
         if self._after_snapshot is not None:
             self._after_snapshot()          # the thread link waits for the paint here
         self._last_frame = time.perf_counter()

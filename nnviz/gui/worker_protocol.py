@@ -80,6 +80,7 @@ class Frame:
 
     snapshot: object | None
     points: tuple = field(default=())
+    layers: tuple = field(default=())    # names of the weighted layers the points describe
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import subprocess
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -17,162 +18,27 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
+from nnviz.core.runs import RunState
 from nnviz.core.trainer import Trainer
 from nnviz.gui import MainWindow, theme
-from nnviz.gui.session import live_workers
 from nnviz.gui.settings import Settings
 
+try:                      # tests/gui as a package, or as a rootdir-style folder
+    from .windows import (TRAIN_TIMEOUT, FakeSession, answer, click, make_window,  # noqa: F401
+                          no_leaks, points, settings, training_children)
+except ImportError:
+    from windows import (TRAIN_TIMEOUT, FakeSession, answer, click, make_window,  # noqa: F401
+                         no_leaks, points, settings, training_children)
+
 PRESETS = {"moons_small", "xor_small", "vanishing_sigmoid", "exploding_relu", "healthy_relu_he",
-           "digits_mlp", "digits_cnn", "franke_regression"}
+           "digits_mlp", "digits_cnn", "franke_regression", "sigmoid_vs_relu_he", "sgd_vs_adam",
+           "batchnorm_compare"}
 OBJECT_NAMES = ("datasetCombo", "layerList", "addLayerButton", "removeLayerButton", "costCombo",
                 "initCombo", "optimizerCombo", "learningRateSpin", "batchSizeSpin", "epochsSpin",
                 "startButton", "stepButton", "stopButton", "resetButton", "lossPlot",
                 "gradientPlot", "activationPlot", "outputView", "convView", "networkView")
-TRAIN_TIMEOUT = 30_000     # ms; the worker process needs a few seconds to start
-
-
-# ---------------------------------------------------------------------------- helpers
-class FakeSession(QObject):
-    """Records what the window asks of a session; emits only what a test makes it."""
-
-    snapshot = Signal(object)
-    viewData = Signal(str, object)
-    stateChanged = Signal(str)
-    message = Signal(str)
-
-    def __init__(self, experiment, parent=None):
-        super().__init__(parent)
-        self.experiment = experiment
-        self.state = "idle"
-        self.calls: list = []
-
-    def _record(self, *call):
-        self.calls.append(call)
-
-    def _set(self, state):
-        self.state = state
-        self.stateChanged.emit(state)
-
-    def start(self):
-        self._record("start")
-        self._set("running")
-
-    def resume(self):
-        self._record("resume")
-        self._set("running")
-
-    def pause(self):
-        self._record("pause")
-        self._set("paused")
-
-    def step(self):
-        self._record("step")
-        self._set("paused")
-
-    def stop(self):
-        self._record("stop")
-        self._set("stopped")
-
-    def shutdown(self):
-        self._record("shutdown")
-
-    def prepare(self):
-        self._record("prepare")
-
-    def set_hyperparameters(self, **values):
-        self._record("hyper", values)
-
-    def set_visible_views(self, names):
-        self._record("views", set(names))
-
-    def set_conv_image(self, image):
-        self._record("image", image)
-
-    def frame_painted(self):
-        self._record("painted")
-
-
-def points(curve) -> int:
-    x, _ = curve.getData()
-    return 0 if x is None else len(x)
-
-
-def click(qtbot, widget):
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def training_children():
-    return live_workers()
-
-
-def worker_threads():
-    return {t.name for t in threading.enumerate()} & {"nnviz-training", "nnviz-relay",
-                                                       "nnviz-reaper"}
-
-
-@pytest.fixture(autouse=True)
-def no_leaks(qtbot):
-    """No window, training process or thread may outlive a test (they are reaped
-    in the background: wait for it)."""
-    yield
-    qtbot.waitUntil(lambda: not training_children() and not worker_threads(), timeout=15000)
-    assert not [w for w in QApplication.topLevelWidgets()
-                if isinstance(w, MainWindow) and w.isVisible()]
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(tmp_path / "settings.ini")
-
-
-@pytest.fixture
-def make_window(qtbot, settings):
-    """make_window(experiment=None, fake=False, ...): a shown window, closed after the test.
-
-    Sessions are real child processes, or with ``thread`` real sessions in a
-    thread, or with ``fake`` FakeSessions.
-    """
-    made = []
-
-    def make(experiment=None, fake=False, settings=settings, prepare=False, thread=False):
-        sessions = []
-
-        def factory(experiment, parent):
-            session = FakeSession(experiment, parent)
-            sessions.append(session)
-            return session
-
-        def in_thread(experiment, parent):      # no child process to start: quicker
-            from nnviz.gui.session import TrainingSession
-            return TrainingSession(experiment, parent, mode="thread")
-
-        window = MainWindow(experiment, settings=settings, prepare=prepare,
-                            session_factory=factory if fake else in_thread if thread else None)
-        window.fake_sessions = sessions
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.close()
-
-
-@pytest.fixture
-def answer(monkeypatch):
-    """answer(yes): what QMessageBox.question replies; the questions asked are kept."""
-    asked = []
-
-    def install(yes: bool):
-        def question(parent, title, text, *args, **kwargs):
-            asked.append(text)
-            return QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No
-        monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
-        return asked
-    return install
 
 
 # ---------------------------------------------------------------------------- the window
@@ -194,7 +60,7 @@ def test_build_network_by_clicking(make_window, qtbot):
     window = make_window()
     builder = window.model_builder
     click(qtbot, window.findChild(QWidget, "addLayerButton"))
-    specs = builder.layers()
+    specs = builder.specs()
     assert len(specs) == 4
     # a hidden layer goes in before the output layer, like its neighbour
     assert specs[2] == {"type": "dense", "units": 8, "activation": "tanh"}
@@ -214,7 +80,7 @@ def test_build_network_by_clicking(make_window, qtbot):
     click(qtbot, builder.up_button)
     assert builder.list.currentRow() == 0
     click(qtbot, builder.down_button)
-    assert [s["units"] for s in builder.layers()] == [8, 8, 2]
+    assert [s["units"] for s in builder.specs()] == [8, 8, 2]
     assert window.start_button.isEnabled()
 
 
@@ -230,7 +96,7 @@ def test_invalid_layer_is_marked_and_blocks_start(make_window):
 
     row.type_combo.setCurrentIndex(row.type_combo.findData("dense"))
     assert not row.is_invalid and window.start_button.isEnabled()
-    assert window.model_builder.layers()[0] == {"type": "dense", "units": 8, "activation": "tanh"}
+    assert window.model_builder.specs()[0] == {"type": "dense", "units": 8, "activation": "tanh"}
 
     last = window.model_builder.rows[2]
     last.editors["units"].setValue(3)                       # 3 outputs for 2 classes
@@ -414,17 +280,17 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
     snaps = list(trainer.run(max_steps=3))
     for snap in snaps:                      # each drawn before the next comes, as a session does
         painted = session.calls.count(("painted",))
-        session.snapshot.emit(snap)
+        session.emit_snapshot(snap)
         assert window.status_labels["step"].text().startswith(f"Step {snap.step} / ")
         qtbot.waitUntil(lambda: session.calls.count(("painted",)) > painted, timeout=5000)
     assert points(window.views["loss"].curves["train_loss"]) == 3
     assert all(points(c) == 3 for c in window.views["gradient"].curves["weight"])
-    # Activations, behind the Gradients tab, got only a coarse history while hidden...
+    # Activations, behind the Gradients tab, was updated once while hidden...
     activation = window.views["activation"]
     assert window.pacer.updates.get(activation, 0) == 1
-    window.docks["activation"].raise_()     # ...and the newest snapshot once shown
+    window.docks["activation"].raise_()     # ...and once shown it draws the whole run
     qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 2, timeout=2000)
-    assert points(activation.saturated_curves[0]) == 2
+    assert points(activation.saturated_curves[0]) == 3
 
     window.docks["conv"].raise_()
     qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=2000)
@@ -565,3 +431,66 @@ def test_app_refuses_a_bad_experiment_file(tmp_path, capsys):
                                 "model": {}}))
     assert main(str(path)) == 2
     assert "dataset.name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", sorted(catalogue.LAYERS))
+def test_builder_add_layer_uses_the_catalogue_defaults(make_window, kind):
+    builder = make_window(fake=True).model_builder
+    builder.add_layer(kind)
+    assert builder.specs()[-1] == {"type": kind, **catalogue.LAYERS[kind].defaults()}
+    with pytest.raises(ValueError, match="unknown layer type"):
+        builder.add_layer("no_such_layer")
+
+
+NO_MAIN_GUARD = """
+# A quick script the way course examples are written: no __main__ guard.
+import sys
+from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from nnviz.core.runs import RunState
+from nnviz.gui import MainWindow
+
+app = QApplication.instance() or QApplication([])
+window = MainWindow(prepare=False)
+window.training_panel.epochs.setValue(5)
+window.show()
+window.start_pause()
+
+def check():
+    if window.state is RunState.FINISHED:
+        print("trained", len(window.runs[-1]), "points", flush=True)
+        window.close()
+        app.quit()
+    elif window.state in (RunState.ERROR, RunState.DIVERGED):
+        print("failed:", window.statusBar().currentMessage(), flush=True)
+        window.close()
+        app.quit()
+
+timer = QTimer(interval=100)
+timer.timeout.connect(check)
+timer.start()
+QTimer.singleShot(60_000, app.quit)
+app.exec()
+"""
+
+
+def test_a_script_without_a_main_guard_opens_the_window_and_trains(tmp_path):
+    script = tmp_path / "quick.py"
+    script.write_text(NO_MAIN_GUARD)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert int(done.stdout.split()[1]) >= 5          # a point per epoch at least
+
+
+def test_a_training_process_that_cannot_start_is_reported(make_window, qtbot, monkeypatch):
+    from nnviz.gui import session as session_module
+    monkeypatch.setattr(session_module.sys, "executable", "/bin/false")
+    window = make_window()
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.state is RunState.ERROR, timeout=TRAIN_TIMEOUT)
+    assert "could not start" in window.statusBar().currentMessage()
+    assert window.status_labels["state"].text() == "Error"
+    assert window.start_button.isEnabled()            # Start again, once fixed

@@ -5,8 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStyle, QWidget
 
-RUNNING, PAUSED, IDLE = "running", "paused", "idle"
-ENDED = ("finished", "stopped", "diverged", "error")
+from nnviz.core.runs import RunState
 
 
 class ControlsPanel(QWidget):
@@ -43,8 +42,8 @@ class ControlsPanel(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         for button in (self.start_button, self.step_button, self.stop_button, self.reset_button):
             layout.addWidget(button)
-        self.state = IDLE
-        self.set_state(IDLE, can_start=True)
+        self.state = RunState.IDLE
+        self.set_state(RunState.IDLE, can_start=True)
 
     def _button(self, text, name, signal, icon, tip="") -> QPushButton:
         button = QPushButton(icon, text)
@@ -55,15 +54,15 @@ class ControlsPanel(QWidget):
         button.clicked.connect(signal)
         return button
 
-    def set_state(self, state: str, can_start: bool, has_run: bool = False,
+    def set_state(self, state: RunState | str, can_start: bool, has_run: bool = False,
                   reason: str = "") -> None:
         """Show the buttons for a session state.
 
         ``can_start``: the experiment is valid; ``has_run``: a session exists
         (something to reset); ``reason`` explains a disabled Start.
         """
-        self.state = state
-        running, paused, ended = state == RUNNING, state == PAUSED, state in ENDED
+        self.state = state = RunState(state)
+        running, paused, ended = state is RunState.RUNNING, state is RunState.PAUSED, state.ended
         if running:
             text, icon, tip = "Pause", "pause", "pause training (Space)"
         elif paused:

@@ -310,7 +310,7 @@ class ModelBuilder(QWidget):
         style = self.style()
         self.add_button = self._button("Add layer", "addLayerButton",
                                        "insert a layer after the selected one "
-                                       "(or before the output layer)", self.add_layer)
+                                       "(or before the output layer)", lambda: self.add_layer())
         self.remove_button = self._button("Remove", "removeLayerButton",
                                           "remove the selected layer", self.remove_layer)
         self.up_button = self._button("", "moveUpButton", "move the selected layer up",
@@ -350,7 +350,8 @@ class ModelBuilder(QWidget):
         data = self.input_combo.currentData()
         return list(data) if data else []
 
-    def layers(self) -> list[dict]:
+    def specs(self) -> list[dict]:
+        """The layer specs as shown (every parameter, defaults included)."""
         return [row.spec() for row in self.rows]
 
     def set_model(self, model: dict, shapes: list[tuple] | None = None) -> None:
@@ -381,9 +382,19 @@ class ModelBuilder(QWidget):
         self.input_combo.blockSignals(False)
 
     # ------------------------------------------------------------------ editing
-    def add_layer(self) -> None:
-        """Insert a hidden layer after the selection, or just before the output layer."""
-        specs = self.layers()
+    def add_layer(self, kind: str | None = None) -> None:
+        """Append a layer of type ``kind`` with the catalogue's defaults; without
+        ``kind`` (the Add button) insert a sensible hidden layer after the
+        selection, or just before the output layer."""
+        specs = self.specs()
+        if kind is not None:
+            if kind not in DEFAULT_SPECS:
+                raise ValueError(f"unknown layer type {kind!r}; use one of {sorted(DEFAULT_SPECS)}")
+            pos = len(specs)
+            specs.append({"type": kind, **DEFAULT_SPECS[kind]})
+            self._rebuild(specs, pos)
+            self._emit()
+            return
         current = self.list.currentRow()
         n = len(specs)
         pos = current + 1 if 0 <= current < n - 1 else max(n - 1, 0)
@@ -392,7 +403,7 @@ class ModelBuilder(QWidget):
         self._emit()
 
     def remove_layer(self) -> None:
-        specs = self.layers()
+        specs = self.specs()
         if len(specs) <= 1:
             return
         current = self.list.currentRow()
@@ -403,7 +414,7 @@ class ModelBuilder(QWidget):
         self._emit()
 
     def move_layer(self, delta: int) -> None:
-        specs = self.layers()
+        specs = self.specs()
         current = self.list.currentRow()
         target = current + delta
         if not (0 <= current < len(specs) and 0 <= target < len(specs)):

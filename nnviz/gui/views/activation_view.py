@@ -57,9 +57,11 @@ class ActivationView(QWidget, RunFollower):
     current run's (see ``run_curves``).
     """
 
+    OBJECT_NAME = "activationPlot"
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setObjectName("activationPlot")
+        self.setObjectName(self.OBJECT_NAME)
         self._key: tuple[tuple[str, str], ...] = ()
         self._init_runs()
         self._scale = 1.0

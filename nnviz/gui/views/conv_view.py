@@ -221,9 +221,11 @@ class ConvView(ThemeAwareWidget):
 
     imageChosen = Signal(int)
 
+    OBJECT_NAME = "convView"
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("convView")
+        self.setObjectName(self.OBJECT_NAME)
         self.font_scale = 1.0
         self.rows: list[_ConvRow] = []
         self._structure = None

@@ -40,9 +40,11 @@ class GradientView(QWidget, RunFollower):
     The curves are the current run's (a colour per layer) and the pinned runs'
     (every layer of a run dashed in the run's colour; see ``run_curves``)."""
 
+    OBJECT_NAME = "gradientPlot"
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setObjectName("gradientPlot")
+        self.setObjectName(self.OBJECT_NAME)
         self._names: tuple[str, ...] = ()
         self._init_runs()
         self._now: np.ndarray = np.empty(0)   # newest norms: weight per layer, then delta

@@ -26,9 +26,11 @@ class LossView(QWidget, RunFollower):
     grow in round steps ahead of the data (see ``plotstyle.AxisRange``).
     """
 
+    OBJECT_NAME = "lossPlot"
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setObjectName("lossPlot")
+        self.setObjectName(self.OBJECT_NAME)
         self._init_runs()
         self._scale = 1.0
 

@@ -109,9 +109,11 @@ def _columns(data: NetworkData) -> list[_Column]:
 class NetworkView(ThemeAwareWidget):
     """A diagram of the network, redrawn with the current weights."""
 
+    OBJECT_NAME = "networkView"
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("networkView")
+        self.setObjectName(self.OBJECT_NAME)
         self.font_scale = 1.0
         self.scene = QGraphicsScene(self)
         self.view = QGraphicsView(self.scene)

@@ -266,9 +266,11 @@ PAGES = {"boundary": _BoundaryPage, "curve": _CurvePage,
 class OutputView(ThemeAwareWidget):
     """The network's output over the data: boundary, curve, scatter or confusion."""
 
+    OBJECT_NAME = "outputView"
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("outputView")
+        self.setObjectName(self.OBJECT_NAME)
         self.font_scale = 1.0
         self.plot = make_plot("Network output", "", "")
         self.plot.getPlotItem().setTitle("Network output (waiting for training)")
