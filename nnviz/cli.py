@@ -3,7 +3,7 @@
     nnviz [EXPERIMENT.json]                         open the window
     nnviz train EXPERIMENT.json [--epochs N] [--out DIR]
     nnviz gradcheck EXPERIMENT.json [--samples N]
-    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png [--view NAME]
+    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png|FILE.svg [--view NAME]
 
 EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists them).
 """
@@ -106,18 +106,21 @@ def cmd_train(args) -> int:
     if args.epochs is not None:
         d = exp.to_dict()
         d["training"]["epochs"] = args.epochs
-        exp = type(exp).from_dict(d)
+        base_dir, exp = exp.base_dir, type(exp).from_dict(d)
+        exp.base_dir = base_dir       # a CSV path is still read beside the file
     trainer = Trainer(exp, snapshot_every=trainer_epoch_steps(exp))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     progress = _Progress(trainer.total_steps, not args.quiet and sys.stderr.isatty())
-    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
+              "eta"]
     with open(out / "metrics.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(fields)
         for snap in trainer.run():
             writer.writerow([snap.step, snap.epoch_progress, snap.samples_seen, f"{snap.elapsed:.4f}",
-                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy)])
+                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy),
+                             snap.eta])
             progress.show(snap, force=snap.done)
     if progress.enabled:
         print(file=sys.stderr)
@@ -139,7 +142,7 @@ def trainer_epoch_steps(exp) -> int:
     """Snapshot once per epoch in headless runs (the metrics CSV has a row per epoch)."""
     from nnviz.core.datasets import load_dataset
 
-    n_train = len(load_dataset(exp.dataset).X_train)
+    n_train = len(load_dataset(exp.dataset, base_dir=exp.base_dir).X_train)
     return max(1, -(-n_train // exp.training["batch_size"]))
 
 
@@ -169,7 +172,7 @@ def cmd_gradcheck(args) -> int:
 
     exp = load_experiment(args.experiment)
     net = Network.from_spec(exp.model)
-    data = load_dataset(exp.dataset, input_shape=net.input_shape)
+    data = load_dataset(exp.dataset, input_shape=net.input_shape, base_dir=exp.base_dir)
     rows, n = check_network(net, data, max(1, args.samples), l2=exp.training.get("l2", 0.0))
     print(f"Back propagation against autograd and central differences, {n} samples, float64"
           " (biases moved off 0 so no ReLU sits exactly on its kink):")

@@ -8,7 +8,8 @@ command line runs (format in docs/DESIGN.md)::
      "dataset": {"name": "digits", "val_fraction": 0.2, "seed": 0},
      "model": {...model spec...},
      "training": {"optimizer": {"name": "adam", "eta": 0.001}, "epochs": 30,
-                  "batch_size": 32, "l2": 0.0, "clip_norm": null}}
+                  "batch_size": 32, "l2": 0.0, "clip_norm": null,
+                  "schedule": {"name": "cosine", "t_max": 30}}}   (schedule optional)
 
 ``Experiment.from_dict`` validates everything and fills in the defaults, so an
 Experiment always holds the normalised form: the data set with all its
@@ -33,6 +34,7 @@ from typing import Any
 from nnviz.core.catalogue import DEFAULT_OPTIMIZER, TRAINING, Entry, check_params, show_value as _show
 from nnviz.core.errors import SpecError
 from nnviz.core.optimizers import make_optimizer
+from nnviz.core.schedules import normalise_schedule
 
 __all__ = ["Experiment", "FORMAT", "list_presets", "load_preset"]
 
@@ -41,7 +43,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64                  # nesting of JSON containers; real files need about 5
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
-TRAINING_KEYS = ("optimizer", *TRAINING)
+TRAINING_KEYS = ("optimizer", *TRAINING, "schedule")
 TRAINING_ENTRY = Entry("training", "training settings", TRAINING)
 
 
@@ -50,7 +52,7 @@ class Experiment:
 
     ``training`` holds ``optimizer`` (dict), ``epochs`` (int >= 1),
     ``batch_size`` (int >= 1), ``l2`` (float >= 0) and ``clip_norm``
-    (None or float > 0).  ``title`` and ``description`` are optional text.
+    (None or float > 0), and ``schedule`` (dict) only if one was given.  ``title`` and ``description`` are optional text.
     """
 
     __hash__ = None  # mutable, compared by value
@@ -62,6 +64,8 @@ class Experiment:
         self.training = _check_training({} if training is None else training)
         self.title = _check_text(title, "title")
         self.description = _check_text(description, "description")
+        #: the folder of the file this came from (load sets it): relative data paths start here
+        self.base_dir: str | None = None
 
     # ------------------------------------------------------------------ dicts
     @classmethod
@@ -117,8 +121,13 @@ class Experiment:
     # ------------------------------------------------------------------ files
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Experiment":
-        """Read and validate an experiment file; SpecError("file", ...) if unreadable."""
-        return _from_bytes(_read_limited(path), os.fspath(path))
+        """Read and validate an experiment file; SpecError("file", ...) if unreadable.
+
+        ``base_dir`` becomes the file's folder, so a CSV path in it is read from there.
+        """
+        exp = _from_bytes(_read_limited(path), os.fspath(path))
+        exp.base_dir = os.path.dirname(os.path.abspath(os.fspath(path)))
+        return exp
 
     def save(self, path: str | os.PathLike) -> None:
         """Write pretty JSON atomically: a temporary file next to ``path``, then os.replace."""
@@ -358,6 +367,8 @@ def _check_training(spec: Any) -> dict:
             raise SpecError(_key_field("training", key), "unknown key",
                             "allowed keys: " + ", ".join(TRAINING_KEYS))
     optimizer = spec.get("optimizer", {"name": DEFAULT_OPTIMIZER})
-    values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items() if k != "optimizer"},
-                          "training")
+    values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items()
+                                           if k not in ("optimizer", "schedule")}, "training")
+    if "schedule" in spec:    # only when given: files without one stay as they were
+        values["schedule"] = normalise_schedule(spec["schedule"])
     return {"optimizer": make_optimizer(optimizer).to_spec(), **values}

@@ -27,7 +27,9 @@ Conventions implemented by the reference (the network must match them):
 * batchnorm: training mode: batch mean and biased batch variance over every axis
   except axis 1 (per feature for (N, F), per channel for NCHW), ``eps`` 1e-5.
 * activations: identity, sigmoid, tanh, relu, leaky_relu (alpha 0.01), elu
-  (alpha 1.0), softmax over axis 1; a layer's ``"alpha"`` key overrides the default.
+  (alpha 1.0), softmax over axis 1; a layer's ``"alpha"`` key overrides the default;
+  ``{"formula": text}`` applies the formula's autograd.numpy function (so the check
+  compares the network's element-wise derivative with autograd through the whole net).
 * costs, mean over samples of the sum over outputs: mse ``(a - y)**2``,
   bce ``-(y log a + (1 - y) log(1 - a))``, cross_entropy ``-y log a``; softmax +
   cross_entropy and sigmoid + bce are evaluated from the logits (log-sum-exp).
@@ -49,6 +51,7 @@ import numpy as np
 
 from nnviz.core.catalogue import COST_ALIASES
 from nnviz.core.errors import SpecError
+from nnviz.core.formula import compile_formula
 
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 WEIGHTED_KINDS = ("dense", "conv2d")
@@ -136,6 +139,8 @@ def log_softmax(z):
 
 def activate(z, name: str, alpha: float | None = None):
     """Apply the named activation element-wise (softmax: over axis 1)."""
+    if isinstance(name, dict):      # {"formula": text}: the same autograd.numpy function
+        return compile_formula(name["formula"]).autograd_fn()(z)
     if alpha is None:
         alpha = DEFAULT_ALPHA.get(name)
     if name == "identity":

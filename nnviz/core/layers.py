@@ -15,6 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import catalogue
 from .activations import make_activation
 from .errors import SpecError
+from .formula import compile_formula
 from .init import INITIALISERS
 
 
@@ -27,7 +28,8 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
     """The layer's options checked against the catalogue, defaults filled in.
 
     The options of the chosen activation (e.g. leaky ReLU's alpha) sit beside
-    it in the layer spec.
+    it in the layer spec; ``{"formula": "x * sigmoid(x)"}`` in place of a name
+    is a user formula (see ``formula.py``).
     """
     entry = catalogue.LAYERS[spec["type"]]
     prefix = f"layers[{index}]"
@@ -36,7 +38,9 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
         if not isinstance(key, str):
             raise SpecError(prefix, f"keys must be text, got {key!r}", "write the key in quotes")
     act_options = {}
-    if "activation" in entry.params:
+    if "activation" in entry.params and isinstance(body.get("activation"), dict):
+        act_options = {"activation": _formula_spec(body.pop("activation"), index)}
+    elif "activation" in entry.params:
         name = entry.params["activation"].check(body.pop("activation", entry.params["activation"].default),
                                                 _field(index, "activation"))
         act_entry = catalogue.ACTIVATIONS[name]
@@ -47,6 +51,18 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
             raise SpecError(_field(index, key), f"unknown key for a {spec['type']} layer",
                             f"allowed keys: {', '.join(sorted(entry.params)) or 'none'}")
     return {**catalogue.check_params(entry, body, prefix, skip=("activation",)), **act_options}
+
+
+def _formula_spec(spec: dict, index: int) -> dict:
+    """``{"formula": text}`` checked (the formula compiles), text stripped."""
+    where = _field(index, "activation")
+    for key in spec:
+        if key != "formula":
+            raise SpecError(f"{where}.{key}" if isinstance(key, str) else where,
+                            f"unknown key {key!r}", 'write {"formula": "x * sigmoid(x)"}')
+    if "formula" not in spec:
+        raise SpecError(f"{where}.formula", "is missing", 'write {"formula": "x * sigmoid(x)"}')
+    return {"formula": compile_formula(spec["formula"], f"{where}.formula").text}
 
 
 # --------------------------------------------------------------------------- numpy helpers
@@ -142,7 +158,7 @@ class Layer:
         return f"{self.kind} {self.index}{act}"
 
     def to_spec(self) -> dict:
-        return dict(self.spec)
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in self.spec.items()}
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         return x
@@ -164,9 +180,12 @@ class ActivatedLayer(Layer):
     """A layer computing a = f(z); keeps z, a and delta = dC/dz of the last batch."""
 
     def _configure(self):
-        options = {k: v for k, v in self.spec.items()
-                   if k in catalogue.ACTIVATIONS[self.spec["activation"]].params}
-        self.activation = make_activation(self.spec["activation"], **options)
+        act = self.spec["activation"]
+        if isinstance(act, dict):       # {"formula": ...}, checked by parse_layer_spec
+            self.activation = make_activation(act)
+            return
+        options = {k: v for k, v in self.spec.items() if k in catalogue.ACTIVATIONS[act].params}
+        self.activation = make_activation(act, **options)
 
     def forward(self, x, training):
         self.z = self._linear(x, training)

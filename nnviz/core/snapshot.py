@@ -43,6 +43,11 @@ class Snapshot:
     train_accuracy: float | None  # None for regression
     val_accuracy: float | None
     layers: tuple[LayerProbe, ...]
-    learning_rate: float
+    learning_rate: float          # the rate of the step that made the snapshot (scheduled)
     done: bool = False            # the last snapshot of a run
     stop_reason: str = ""         # why the run ended ("finished", "stopped", "diverged: ...")
+
+    @property
+    def eta(self) -> float:
+        """The learning rate of the step that made this snapshot (after any schedule)."""
+        return self.learning_rate

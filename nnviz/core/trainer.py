@@ -15,6 +15,7 @@ from .numerics import sum_of_squares
 from .optimizers import make_optimizer
 from .probes import probe_layer
 from .runs import RunState
+from .schedules import make_schedule
 from .snapshot import Snapshot
 
 _EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split
@@ -26,6 +27,8 @@ class Trainer:
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
     ``snapshot_interval`` seconds (default 0.05 s); the first comes after step 1.
     Stop requests and hyperparameter changes take effect between steps.
+    ``training.schedule`` (if any) sets the learning rate at the start of every
+    epoch; each Snapshot's ``eta`` is the rate of the step that made it.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
     On NaN or inf the weights of the last snapshot are restored and the run
@@ -41,12 +44,16 @@ class Trainer:
         self.snapshot_interval = 0.05 if snapshot_interval is None and snapshot_every is None \
             else snapshot_interval
         self.network = Network.from_spec(experiment.model)
-        self.dataset = load_dataset(experiment.dataset, input_shape=self.network.input_shape)
+        self.dataset = load_dataset(experiment.dataset, input_shape=self.network.input_shape,
+                                    base_dir=getattr(experiment, "base_dir", None))
         n_outputs = self.network.output_shape[0]
         self.Y_train = self.dataset.targets(self.dataset.y_train, n_outputs)
         self.Y_val = self.dataset.targets(self.dataset.y_val, n_outputs)
         training = experiment.training
         self.optimizer = make_optimizer(training["optimizer"])
+        self.schedule_spec = training.get("schedule")     # None: constant
+        self._schedule = make_schedule(self.schedule_spec, self.optimizer.eta)
+        self._step_eta = self._schedule(0)               # the rate of the last step
         self.l2 = float(training.get("l2", 0.0))
         self.clip_norm = training.get("clip_norm")
         self.epochs = int(training["epochs"])
@@ -115,9 +122,16 @@ class Trainer:
 
     def set_hyperparameters(self, *, eta: float | None = None, l2: float | None = None,
                             clip_norm=...) -> None:
-        """Change learning rate, L2 or clipping (None: off) for the following steps."""
+        """Change learning rate, L2 or clipping (None: off) for the following steps.
+
+        With a schedule, ``eta`` is the new base rate: the schedule goes on scaling
+        it, so the next step uses schedule(epoch) computed from the new ``eta``
+        (e.g. halving η mid-run halves every later scheduled rate).
+        """
         if eta is not None:
-            self.optimizer.eta = eta
+            self.optimizer.eta = eta      # checks the value
+            self._schedule = make_schedule(self.schedule_spec, eta)
+            self._set_rate(self._schedule(max(self.epoch, 0)))
         if l2 is not None:
             if not (math.isfinite(l2) and l2 >= 0):
                 raise SpecError("training.l2", f"must be a number >= 0, got {l2!r}", "use e.g. 0.001")
@@ -180,6 +194,7 @@ class Trainer:
             self._rng.shuffle(self._order)
             self._pos = 0
             self.epoch += 1
+            self._set_rate(self._schedule(self.epoch))
         idx = self._order[self._pos:self._pos + self.batch_size]
         self._pos += len(idx)
         X, Y = self.dataset.X_train[idx], self.Y_train[idx]
@@ -191,6 +206,7 @@ class Trainer:
         self._grad_scale = self._clip_gradients()
         self._weights_before = [w.copy() for w in net.weight_matrices()] if probe else None
         self.optimizer.apply(net)
+        self._step_eta = self.optimizer.eta
         self.step_count += 1
         self.samples_seen += len(idx)
         self._run_loss += loss * len(idx)
@@ -238,7 +254,7 @@ class Trainer:
             samples_seen=self.samples_seen, elapsed=self.elapsed,
             train_loss=train_loss, val_loss=val_loss,
             train_accuracy=train_acc, val_accuracy=val_acc,
-            layers=probes, learning_rate=self.optimizer.eta,
+            layers=probes, learning_rate=self._step_eta,
             done=done, stop_reason=self.stop_reason)
         if math.isfinite(val_loss):
             self._backup = self._copy_params()
@@ -266,6 +282,11 @@ class Trainer:
         return loss, acc
 
     # ------------------------------------------------------------------ internals
+    def _set_rate(self, rate: float) -> None:
+        """The optimiser's rate for the next steps.  Set past the optimiser's own check,
+        which refuses 0 as a setting: a schedule may reach 0 (cosine with eta_min 0)."""
+        self.optimizer._eta = float(rate)
+
     def _finish(self, state: RunState, reason: str) -> None:
         self.finished = True
         self.end_state = state
