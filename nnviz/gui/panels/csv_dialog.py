@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from nnviz.core.csv_data import CsvTable, read_csv_table
 from nnviz.core.datasets import CLASSIFICATION, REGRESSION, load_dataset
 from nnviz.core.errors import SpecError
-from nnviz.gui.panels.widgets import ElidedLabel, error_label, show_error
+from superqt import QElidingLabel
+
+from nnviz.gui.panels.widgets import error_label, show_error
 
 PREVIEW_ROWS = 50
 INFER = "infer from the target"
@@ -45,7 +47,8 @@ class CsvDialog(QDialog):
         self._spec: dict | None = None
         self.open_button = QPushButton("Open CSV…")
         self.open_button.setObjectName("csvOpen")
-        self.path_label = ElidedLabel("no file chosen")
+        self.path_label = QElidingLabel("no file chosen")
+        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
         self.preview = QTableWidget()
         self.preview.setObjectName("csvPreview")
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -101,7 +104,8 @@ class CsvDialog(QDialog):
     def set_path(self, path: str) -> None:
         """Read ``path``: fill the preview and the target choice (the last column)."""
         self._path = os.path.abspath(path)
-        self.path_label.set_full_text(self._path)
+        self.path_label.setText(self._path)
+        self.path_label.setToolTip(self._path)
         try:
             self._table = read_csv_table(self._path)
         except SpecError as exc:
