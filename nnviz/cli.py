@@ -100,6 +100,7 @@ class _Progress:
 def cmd_train(args) -> int:
     import numpy as np
 
+    from nnviz.core.runs import RunState
     from nnviz.core.trainer import Trainer
 
     exp = load_experiment(args.experiment)
@@ -132,7 +133,10 @@ def cmd_train(args) -> int:
     acc = "" if final["val_accuracy"] is None else f", validation accuracy {100 * final['val_accuracy']:.2f}%"
     print(f"{trainer.stop_reason}: {trainer.step_count} steps in {trainer.elapsed:.2f} s, "
           f"validation loss {final['val_loss']:.5f}{acc}; wrote {out}/")
-    return 0 if not trainer.stop_reason.startswith("diverged") else 1
+    if trainer.end_state is RunState.DIVERGED:
+        print(f"nnviz: training {trainer.stop_reason} (kept the last good weights)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def trainer_epoch_steps(exp) -> int:
