@@ -8,8 +8,9 @@ import time
 
 import numpy as np
 
+from .catalogue import TRAINING
 from .datasets import load_dataset
-from .errors import SpecError, TrainingDiverged
+from .errors import TrainingDiverged
 from .network import Network
 from .numerics import norm, sum_of_squares
 from .optimizers import make_optimizer
@@ -125,15 +126,11 @@ class Trainer:
         """Change learning rate, L2 or clipping (None: off) for the following steps."""
         if eta is not None:
             self.optimizer.eta = eta
+        # the catalogue's ranges, as in an experiment file and the editors
         if l2 is not None:
-            if not (math.isfinite(l2) and l2 >= 0):
-                raise SpecError("training.l2", f"must be a number >= 0, got {l2!r}", "use e.g. 0.001")
-            self.l2 = float(l2)
+            self.l2 = float(TRAINING["l2"].check(l2, "training.l2"))
         if clip_norm is not ...:
-            if clip_norm is not None and not (math.isfinite(clip_norm) and clip_norm > 0):
-                raise SpecError("training.clip_norm", f"must be > 0 or null, got {clip_norm!r}",
-                                "use e.g. 1.0, or null for no clipping")
-            self.clip_norm = clip_norm
+            self.clip_norm = TRAINING["clip_norm"].check(clip_norm, "training.clip_norm")
 
     # ------------------------------------------------------------------ the loop
     def run(self, max_steps: int | None = None):
