@@ -223,7 +223,8 @@ def _read_limited(path) -> bytes:
         raise SpecError("file", f"{path!r} is larger than {MAX_FILE_BYTES} bytes",
                         "choose an experiment .json file")
     if not data:
-        raise SpecError("file", f"{path!r} is empty", "choose an experiment .json file")
+        raise SpecError("file", f"{path!r} is not valid JSON: it is empty",
+                        "choose an experiment .json file")
     return data
 
 
