@@ -304,9 +304,10 @@ def _headline(kind: str, ratio: float, first: str, last: str, off) -> str:
         return (f"Exploding gradients ({symbol}): the first layer ({first}) gets "
                 f"{format_factor(ratio)}x more gradient than the last layer ({last}), "
                 "so the early layers take huge, unstable steps.")
-    names = ", ".join(p.name for p in off)
+    names = (", ".join(p.name for p in off) if len(off) <= 2
+             else f"{len(off)} layers ({off[0].name} to {off[-1].name})")
     return (f"Units switched off: most units of {names} output 0, so little gradient "
-            "flows back and the network has stopped learning.")
+            "flows back and the network learns little or nothing.")
 
 
 def _details(probes: Sequence[LayerProbe], losses: _Losses, ratio: float) -> str:
