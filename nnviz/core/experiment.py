@@ -39,6 +39,7 @@ __all__ = ["Experiment", "FORMAT", "list_presets", "load_preset"]
 FORMAT = "nnviz-experiment/1"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64                  # nesting of JSON containers; real files need about 5
+MAX_TEXT = {"title": 200, "description": 10_000}   # characters: a toolbar line, a tooltip
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
 TRAINING_KEYS = ("optimizer", *TRAINING)
@@ -336,9 +337,15 @@ def _check_format(value: Any) -> None:
 
 
 def _check_text(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
-    raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    if not isinstance(value, str):
+        raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    limit = MAX_TEXT[field]
+    if len(value) > limit:
+        raise SpecError(field, f"is {len(value):,} characters long; at most {limit:,} fit",
+                        "shorten it")
+    return value
 
 
 def _check_dataset(spec: Any) -> dict:

@@ -123,3 +123,14 @@ def test_a_seed_of_2_to_the_31_is_refused_naming_the_field(section):
     assert err.value.field == f"{section}.seed"
     d[section]["seed"] = 2 ** 31 - 1
     assert getattr(Experiment.from_dict(d), section)["seed"] == 2 ** 31 - 1
+
+
+@pytest.mark.parametrize("field, limit", [("title", 200), ("description", 10_000)])
+def test_title_and_description_have_a_length_limit(field, limit):
+    d = json.loads(json.dumps(SPEC))
+    d[field] = "x" * limit
+    assert getattr(Experiment.from_dict(d), field) == "x" * limit
+    d[field] = "x" * 1_000_000
+    with pytest.raises(SpecError) as err:
+        Experiment.from_dict(d)
+    assert err.value.field == field and "1,000,000 characters" in str(err.value)
