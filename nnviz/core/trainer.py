@@ -32,7 +32,8 @@ class Trainer:
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
     On NaN or inf, a loss LOSS_BLOWUP times its start or weights WEIGHT_BLOWUP
-    times their initial size, the weights of the last good snapshot are restored
+    times their initial size, the weights of the last good snapshot (one whose
+    validation loss and next mini-batch loss were both sane) are restored
     and the run ends with ``stop_reason`` "diverged: ..." (``end_state`` says how).
     """
 
@@ -78,7 +79,8 @@ class Trainer:
         self._weights_before = None
         self._grad_scale = 1.0
         self._reset_running()
-        self._backup = self._copy_params()
+        self._backup = self._copy_params()    # the last good weights, restored on divergence
+        self._candidate = None   # a snapshot's weights, good once the next loss is sane
         self.initial_weight_norms = [norm(w) for w in self.network.weight_matrices()]
         self.baseline_loss = _baseline_loss(self.network, self.Y_train)
         self.first_loss = math.nan       # the loss of the first mini-batch
@@ -193,6 +195,8 @@ class Trainer:
             raise TrainingDiverged(f"the loss became {loss} at step {self.step_count + 1}; "
                                    "try a smaller learning rate, gradient clipping or another initialisation")
         self._track_loss(loss)
+        if self._candidate is not None:    # these weights just gave a sane loss: good
+            self._backup, self._candidate = self._candidate, None
         self._grad_scale = self._clip_gradients()
         self._weights_before = [w.copy() for w in net.weight_matrices()] if probe else None
         self.optimizer.apply(net)
@@ -277,8 +281,8 @@ class Trainer:
             layers=probes, learning_rate=self.optimizer.eta,
             done=done, stop_reason=self.stop_reason,
             baseline_loss=self.baseline_loss, peak_loss=self.peak_loss, peak_step=self.peak_step)
-        if val_loss <= self._loss_limit():   # finite and not blown up: good weights
-            self._backup = self._copy_params()
+        if val_loss <= self._loss_limit():   # finite and not blown up: maybe good weights
+            self._candidate = self._copy_params()
         self._reset_running()
         return snap
 
