@@ -172,6 +172,8 @@ def output_folder(path: str) -> Path:
     """The folder ``--out`` names, created if needed; SpecError("--out") if it cannot be."""
     from nnviz.core.errors import SpecError
 
+    if not path.strip():
+        raise SpecError("--out", "is empty", "give a folder for the results, e.g. runs/latest")
     out = Path(path)
     with _writing(out):
         if out.exists() and not out.is_dir():

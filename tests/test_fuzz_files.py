@@ -54,6 +54,12 @@ def mutated(path: str, value, delete: bool) -> dict:
     return d
 
 
+@pytest.fixture(autouse=True)
+def in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """Relative paths the fuzz makes up (``--out -``) land in a temporary folder."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 def run_cli(argv, capsys) -> int:
     """The exit code of ``nnviz ARGV``; any exception but SystemExit fails the test."""
     try:

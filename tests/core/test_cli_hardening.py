@@ -45,6 +45,11 @@ def test_out_where_nobody_can_write(experiment_file, capsys):
     assert code == 2 and "nnviz: --out: cannot write results to '/proc/self/nnviz-run'" in err
 
 
+def test_out_empty(experiment_file, capsys):
+    code, err = train_to(experiment_file, "", capsys)
+    assert code == 2 and "nnviz: --out: is empty" in err
+
+
 def test_out_with_a_300_character_name(experiment_file, tmp_path, capsys):
     code, err = train_to(experiment_file, tmp_path / ("x" * 300), capsys)
     assert code == 2 and "File name too long" in err
