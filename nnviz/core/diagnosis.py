@@ -312,7 +312,10 @@ def _headline(kind: str, ratio: float, first: str, last: str, off) -> str:
 
 def _details(probes: Sequence[LayerProbe], losses: _Losses, ratio: float) -> str:
     """The evidence, one fact per line."""
-    lines = [f"{QUANTITY_LABELS['delta']} first / last layer: {ratio:.3g}"]
+    weights = _ratio(probes[0].weight_grad_norm, probes[-1].weight_grad_norm)
+    lines = [f"{QUANTITY_LABELS['delta']} first / last layer: {ratio:.3g} "
+             f"({QUANTITY_LABELS['weight']}: {weights:.3g}; the weight gradient also "
+             "scales with the layer's input, so it can look level while ‖∂C/∂z‖ is not)"]
     for p in probes:
         facts = [f"‖∂C/∂z‖ {p.delta_norm:.3g}", f"‖W‖ {p.weight_norm:.3g}"]
         growth = _growth(p)

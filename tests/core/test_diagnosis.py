@@ -198,3 +198,12 @@ def test_a_snapshot_gives_the_loss_spike_and_being_stuck_as_evidence():
     calm = Snapshot(**{**snap.__dict__, "peak_loss": 2.4, "train_loss": 0.3})
     details = diagnose_gradients(calm).details
     assert "spiked" not in details and "no better" not in details
+
+
+def test_details_give_both_gradient_ratios_so_a_plot_of_either_can_be_matched():
+    probes = net([960.0, 1.0], "relu", wgrad=None)
+    probes[0] = probe(0, delta=960.0, wgrad=1.5)
+    probes[1] = probe(1, "softmax", delta=1.0, wgrad=1.0)
+    d = diagnose_gradients(probes)
+    assert d.kind == "exploding" and d.quantity == "delta"
+    assert d.details.startswith("‖∂C/∂z‖ first / last layer: 960 (‖∂C/∂W‖: 1.5;")
