@@ -11,6 +11,7 @@ EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -185,23 +186,17 @@ def output_folder(path: str) -> Path:
     return out
 
 
-class _writing:
+@contextlib.contextmanager
+def _writing(folder: Path):
     """Turn an OSError while writing under ``folder`` into SpecError("--out")."""
+    from nnviz.core.errors import SpecError
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        from nnviz.core.errors import SpecError
-
-        if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-            raise SpecError("--out", f"cannot write results to {_short(self.folder)}: {reason}",
-                            "choose a folder you can write to") from None
-        return False
+    try:
+        yield
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SpecError("--out", f"cannot write results to {_short(folder)}: {reason}",
+                        "choose a folder you can write to") from None
 
 
 def _short(path) -> str:

@@ -100,10 +100,12 @@ def test_fuzz_file_bytes_through_the_cli(tmp_path, capsys, data):
 
 
 POSITIONALS = st.sampled_from(["FILE", "xor_small", "no_such_preset", "/proc/kmsg",
-                               "/dev/null", "/", "", "x" * 300, "--", "-h"]) | st.text(max_size=8)
+                               "/dev/null", "/", "", "x" * 300, "--", "-h", "nul\0.json"]) \
+    | st.text(max_size=8)
 NUMBERS = st.sampled_from(["0", "-5", "1", "2", "1e9", "nan", "99999999999999999999", ""]) \
     | st.integers(-10, 3).map(str) | st.text(max_size=6)
-PLACES = st.sampled_from(["OUT", "OUT/under", "/proc/self/run", "x" * 300, "FILE", "", "-"])
+PLACES = st.sampled_from(["OUT", "OUT/under", "/proc/self/run", "x" * 300, "FILE", "", "-",
+                          "a\0b"])
 OPTIONS = st.one_of(
     st.tuples(st.sampled_from(["--epochs", "--samples", "--steps"]), NUMBERS),
     st.tuples(st.just("--out"), PLACES),

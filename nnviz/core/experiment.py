@@ -217,8 +217,8 @@ def _read_limited(path) -> bytes:
     except BlockingIOError:
         raise SpecError("file", f"{path!r} has nothing to read yet (a device or a pipe?)",
                         "choose an experiment .json file") from None
-    except OSError as exc:
-        raise SpecError("file", f"cannot read {path!r}: {exc.strerror or exc}",
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        raise SpecError("file", f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}",
                         "check the path and its permissions") from None
     if len(data) > MAX_FILE_BYTES:  # grew after stat
         raise SpecError("file", f"{path!r} is larger than {MAX_FILE_BYTES} bytes",

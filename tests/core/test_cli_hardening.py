@@ -63,6 +63,13 @@ def test_out_is_checked_before_training(experiment_file, tmp_path, capsys, monke
     assert train_to(experiment_file, tmp_path / "f", capsys)[0] == 2
 
 
+def test_a_nul_byte_in_a_path(experiment_file, tmp_path, capsys):
+    code, err = train_to(experiment_file, str(tmp_path) + "/a\0b", capsys)
+    assert code == 2 and "nnviz: --out: cannot write results" in err
+    assert main(["train", "exp\0.json"]) == 2
+    assert "nnviz: file: cannot read" in capsys.readouterr().err
+
+
 def test_an_experiment_path_of_300_characters(tmp_path, capsys):
     assert main(["train", str(tmp_path / ("y" * 300 + ".json"))]) == 2
     assert "nnviz: file: cannot read" in capsys.readouterr().err
