@@ -27,11 +27,17 @@ MAX_GRADCHECK_SAMPLES = 1024   # more samples only make the check slower, not be
 
 def load_experiment(name: str):
     """An Experiment from a file, or from a preset of that name (a file wins)."""
-    from nnviz.core.experiment import Experiment, list_presets, load_preset
+    return experiment_and_file(name)[0]
+
+
+def experiment_and_file(name: str):
+    """(the Experiment ``name`` names, the file to save it back to): the file is None
+    for a built-in preset, so a window opened on one never writes into the package."""
+    from nnviz.core.experiment import Experiment, load_preset
 
     if is_preset_name(name) and not os.path.lexists(name):
-        return load_preset(name)
-    return Experiment.load(name)
+        return load_preset(name), None
+    return Experiment.load(name), name
 
 
 def is_preset_name(name: str) -> bool:

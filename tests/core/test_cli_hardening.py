@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from nnviz.cli import load_experiment, main
+from nnviz.cli import experiment_and_file, load_experiment, main
 from nnviz.core import Experiment, load_preset
 from nnviz.core.errors import SpecError
 
@@ -86,6 +86,8 @@ def test_a_preset_name_works_where_a_file_is_expected(tmp_path, capsys, monkeypa
     # a file of that name wins over the preset
     Experiment.from_dict(d).save(tmp_path / "xor_small")
     assert load_experiment("xor_small").dataset["name"] == "moons"
+    assert experiment_and_file("xor_small")[1] == "xor_small"          # saved back there
+    assert experiment_and_file("moons_small") == (load_preset("moons_small"), None)
 
 
 @pytest.mark.parametrize("value, problem", [
