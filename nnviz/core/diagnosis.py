@@ -58,6 +58,7 @@ class Diagnosis:
     cause: str = ""      # "saturation" | "small_init" | "large_init" | "slope" |
     #                      "learning_rate" | "dead_units" | "depth"
     quantity: str = "delta"   # the gradient compared: "delta" ||dC/dz|| or "weight" ||dC/dW||
+    weight_ratio: float = math.nan   # the same ratio of ||dC/dW||, for a plot of that
 
     @property
     def quantity_label(self) -> str:
@@ -102,7 +103,8 @@ def diagnose_gradients(source) -> Diagnosis | None:
         return None
     message = f"{_headline(kind, ratio, first.name, last.name, off)} Likely cause: {why} Try: {advice}"
     return Diagnosis(kind, ratio, first.name, last.name, message,
-                     _details(probes, losses, ratio), cause)
+                     _details(probes, losses, ratio), cause,
+                     weight_ratio=_ratio(first.weight_grad_norm, last.weight_grad_norm))
 
 
 def format_factor(x: float) -> str:
@@ -312,7 +314,7 @@ def _headline(kind: str, ratio: float, first: str, last: str, off) -> str:
 
 def _details(probes: Sequence[LayerProbe], losses: _Losses, ratio: float) -> str:
     """The evidence, one fact per line."""
-    weights = _ratio(probes[0].weight_grad_norm, probes[-1].weight_grad_norm)
+    weights = _ratio(probes[0].weight_grad_norm, probes[-1].weight_grad_norm)   # as weight_ratio
     lines = [f"{QUANTITY_LABELS['delta']} first / last layer: {ratio:.3g} "
              f"({QUANTITY_LABELS['weight']}: {weights:.3g}; the weight gradient also "
              "scales with the layer's input, so it can look level while ‖∂C/∂z‖ is not)"]

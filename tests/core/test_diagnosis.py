@@ -206,4 +206,5 @@ def test_details_give_both_gradient_ratios_so_a_plot_of_either_can_be_matched():
     probes[1] = probe(1, "softmax", delta=1.0, wgrad=1.0)
     d = diagnose_gradients(probes)
     assert d.kind == "exploding" and d.quantity == "delta"
+    assert d.ratio == pytest.approx(960) and d.weight_ratio == pytest.approx(1.5)
     assert d.details.startswith("‖∂C/∂z‖ first / last layer: 960 (‖∂C/∂W‖: 1.5;")
