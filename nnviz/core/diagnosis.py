@@ -40,6 +40,7 @@ STUCK = 0.9                # a loss above this share of the baseline: nothing le
 
 SATURATING = frozenset({"sigmoid", "tanh"})
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu"})
+HARD_ZERO = frozenset({"relu"})   # an "off" unit passes no gradient at all (leaky/elu still do)
 #: The gradient a diagnosis measures, as the gradient plot names it.
 QUANTITY_LABELS = {"delta": "‖∂C/∂z‖", "weight": "‖∂C/∂W‖"}
 _HE_GAIN = math.sqrt(2.0)
@@ -170,8 +171,8 @@ def _near_init(probes: Sequence[LayerProbe]) -> bool:
 
 
 def _switched_off(hidden: Sequence[LayerProbe]) -> list[LayerProbe]:
-    """Hidden ReLU-family layers most of whose units are dead or outputs are zero."""
-    return [p for p in hidden if p.activation in RELU_FAMILY
+    """Hidden ReLU layers most of whose units are dead or outputs are zero."""
+    return [p for p in hidden if p.activation in HARD_ZERO
             and (p.dead_fraction >= DEAD_HIGH or p.inactive_fraction >= INACTIVE_HIGH)]
 
 

@@ -131,9 +131,9 @@ def trained(deltas, activation="relu", *, growth=1.0, gain=1.4, dead=0.0, inacti
     return [LayerProbe(index=i, name=f"dense {i} ({a})", activation=a, weight_grad_norm=d,
                        delta_norm=d, weight_norm=5.0 * growth, update_ratio=1e-3, act_mean=0.0,
                        act_std=1.0, saturated_fraction=saturated if a != "softmax" else 0.0,
-                       dead_fraction=dead if a in ("relu",) else 0.0, act_sample=np.zeros(4),
+                       dead_fraction=dead if a != "softmax" else 0.0, act_sample=np.zeros(4),
                        initial_weight_norm=5.0, weight_gain=gain,
-                       inactive_fraction=inactive if a == "relu" else 0.0)
+                       inactive_fraction=inactive if a != "softmax" else 0.0)
             for i, (a, d) in enumerate(zip(acts, deltas))]
 
 
@@ -208,3 +208,10 @@ def test_details_give_both_gradient_ratios_so_a_plot_of_either_can_be_matched():
     assert d.kind == "exploding" and d.quantity == "delta"
     assert d.ratio == pytest.approx(960) and d.weight_ratio == pytest.approx(1.5)
     assert d.details.startswith("‖∂C/∂z‖ first / last layer: 960 (‖∂C/∂W‖: 1.5;")
+
+
+def test_leaky_units_below_zero_still_pass_gradient_so_they_are_not_switched_off():
+    assert diagnose_gradients(trained([0.3, 0.5, 1.0], "leaky_relu", dead=0.9,
+                                      inactive=0.99)) is None
+    assert diagnose_gradients(trained([0.3, 0.5, 1.0], "relu", dead=0.9,
+                                      inactive=0.99)).kind == "collapsed"
