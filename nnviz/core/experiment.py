@@ -41,6 +41,7 @@ __all__ = ["Experiment", "FORMAT", "list_presets", "load_preset"]
 FORMAT = "nnviz-experiment/1"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64                  # nesting of JSON containers; real files need about 5
+MAX_TEXT = {"title": 200, "description": 10_000}   # characters: a toolbar line, a tooltip
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
 TRAINING_KEYS = ("optimizer", *TRAINING, "schedule")
@@ -205,30 +206,49 @@ def load_preset(name: str) -> Experiment:
 # ---------------------------------------------------------------------- reading files
 
 def _read_limited(path) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES; SpecError("file") otherwise."""
+    """The bytes of a regular file of at most MAX_FILE_BYTES; SpecError("file") otherwise.
+
+    Never blocks: FIFOs, devices and the like are refused before and after opening
+    (non-blocking), and a "regular" file that reports no size (/proc/kmsg) is not read.
+    """
     try:
         path = os.fspath(path)
     except TypeError:
         raise SpecError("file", f"not a file path: {path!r}", "give a path to a .json file") \
             from None
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError("file", f"{path!r} is not a regular file",
-                            "choose an experiment .json file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise SpecError("file", f"{path!r} is too large ({info.st_size} bytes; "
-                            f"experiment files are at most {MAX_FILE_BYTES} bytes)",
-                            "choose an experiment .json file")
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SpecError("file", f"cannot read {path!r}: {exc.strerror or exc}",
+        _check_regular(os.stat(path), path)
+        fd = os.open(path, os.O_RDONLY | _NO_WAIT)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            _check_regular(info, path)       # the same file we stat'ed, or refuse it
+            data = f.read(MAX_FILE_BYTES + 1) if info.st_size > 0 else b""
+    except BlockingIOError:
+        raise SpecError("file", f"{path!r} has nothing to read yet (a device or a pipe?)",
+                        "choose an experiment .json file") from None
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        raise SpecError("file", f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}",
                         "check the path and its permissions") from None
     if len(data) > MAX_FILE_BYTES:  # grew after stat
         raise SpecError("file", f"{path!r} is larger than {MAX_FILE_BYTES} bytes",
                         "choose an experiment .json file")
+    if not data:
+        raise SpecError("file", f"{path!r} is not valid JSON: it is empty",
+                        "choose an experiment .json file")
     return data
+
+
+_NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def _check_regular(info: os.stat_result, path: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError("file", f"{path!r} is not a regular file",
+                        "choose an experiment .json file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise SpecError("file", f"{path!r} is too large ({info.st_size} bytes; "
+                        f"experiment files are at most {MAX_FILE_BYTES} bytes)",
+                        "choose an experiment .json file")
 
 
 def _from_bytes(data: bytes, source: str) -> Experiment:
@@ -326,9 +346,15 @@ def _check_format(value: Any) -> None:
 
 
 def _check_text(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
-    raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    if not isinstance(value, str):
+        raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    limit = MAX_TEXT[field]
+    if len(value) > limit:
+        raise SpecError(field, f"is {len(value):,} characters long; at most {limit:,} fit",
+                        "shorten it")
+    return value
 
 
 def _check_dataset(spec: Any) -> dict:

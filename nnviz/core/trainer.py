@@ -8,10 +8,11 @@ import time
 
 import numpy as np
 
+from .catalogue import TRAINING
 from .datasets import load_dataset
-from .errors import SpecError, TrainingDiverged
+from .errors import TrainingDiverged
 from .network import Network
-from .numerics import sum_of_squares
+from .numerics import norm, sum_of_squares
 from .optimizers import make_optimizer
 from .probes import probe_layer
 from .runs import RunState
@@ -19,6 +20,8 @@ from .schedules import make_schedule
 from .snapshot import Snapshot
 
 _EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split
+LOSS_BLOWUP = 1e3     # a mini-batch loss this many times its start (or the baseline): diverged
+WEIGHT_BLOWUP = 1e4   # a layer's ||W|| this many times its initial size: diverged
 
 
 class Trainer:
@@ -31,8 +34,10 @@ class Trainer:
     epoch; each Snapshot's ``eta`` is the rate of the step that made it.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
-    On NaN or inf the weights of the last snapshot are restored and the run
-    ends with ``stop_reason`` "diverged: ..." (``end_state`` says how it ended).
+    On NaN or inf, a loss LOSS_BLOWUP times its start or weights WEIGHT_BLOWUP
+    times their initial size, the weights of the last good snapshot (one whose
+    validation loss and next mini-batch loss were both sane) are restored
+    and the run ends with ``stop_reason`` "diverged: ..." (``end_state`` says how).
     """
 
     def __init__(self, experiment, *, snapshot_every: int | None = None,
@@ -81,7 +86,12 @@ class Trainer:
         self._weights_before = None
         self._grad_scale = 1.0
         self._reset_running()
-        self._backup = self._copy_params()
+        self._backup = self._copy_params()    # the last good weights, restored on divergence
+        self._candidate = None   # a snapshot's weights, good once the next loss is sane
+        self.initial_weight_norms = [norm(w) for w in self.network.weight_matrices()]
+        self.baseline_loss = _baseline_loss(self.network, self.Y_train)
+        self.first_loss = math.nan       # the loss of the first mini-batch
+        self.peak_loss, self.peak_step = math.nan, 0
 
     # ------------------------------------------------------------------ control
     def request_stop(self) -> None:
@@ -132,15 +142,11 @@ class Trainer:
             self.optimizer.eta = eta      # checks the value
             self._schedule = make_schedule(self.schedule_spec, eta)
             self._set_rate(self._schedule(max(self.epoch, 0)))
+        # the catalogue's ranges, as in an experiment file and the editors
         if l2 is not None:
-            if not (math.isfinite(l2) and l2 >= 0):
-                raise SpecError("training.l2", f"must be a number >= 0, got {l2!r}", "use e.g. 0.001")
-            self.l2 = float(l2)
+            self.l2 = float(TRAINING["l2"].check(l2, "training.l2"))
         if clip_norm is not ...:
-            if clip_norm is not None and not (math.isfinite(clip_norm) and clip_norm > 0):
-                raise SpecError("training.clip_norm", f"must be > 0 or null, got {clip_norm!r}",
-                                "use e.g. 1.0, or null for no clipping")
-            self.clip_norm = clip_norm
+            self.clip_norm = TRAINING["clip_norm"].check(clip_norm, "training.clip_norm")
 
     # ------------------------------------------------------------------ the loop
     def run(self, max_steps: int | None = None):
@@ -203,10 +209,15 @@ class Trainer:
         if not math.isfinite(loss):
             raise TrainingDiverged(f"the loss became {loss} at step {self.step_count + 1}; "
                                    "try a smaller learning rate, gradient clipping or another initialisation")
+        self._track_loss(loss)
+        if self._candidate is not None:    # these weights just gave a sane loss: good
+            self._backup, self._candidate = self._candidate, None
         self._grad_scale = self._clip_gradients()
         self._weights_before = [w.copy() for w in net.weight_matrices()] if probe else None
         self.optimizer.apply(net)
         self._step_eta = self.optimizer.eta
+        if probe:
+            self._check_weights()
         self.step_count += 1
         self.samples_seen += len(idx)
         self._run_loss += loss * len(idx)
@@ -214,6 +225,34 @@ class Trainer:
         if self.classification:
             self._run_correct += _count_correct(net.layers[-1].a, Y)
         self.elapsed += time.perf_counter() - start
+
+    def _track_loss(self, loss: float) -> None:
+        """Record the first and the peak loss; a loss that blew up ends the run."""
+        step = self.step_count + 1
+        if step == 1:
+            self.first_loss = loss
+        if not loss <= self.peak_loss:
+            self.peak_loss, self.peak_step = loss, step
+        if loss > self._loss_limit():
+            raise TrainingDiverged(
+                f"the loss blew up at step {step} ({loss:.3g}, from {self.first_loss:.3g} at "
+                "the start): the learning rate is probably too large; try one 10x smaller "
+                "or gradient clipping")
+
+    def _loss_limit(self) -> float:
+        """LOSS_BLOWUP times the larger of the first loss and the baseline (inf before step 1)."""
+        known = [x for x in (self.first_loss, self.baseline_loss) if math.isfinite(x)]
+        return LOSS_BLOWUP * max(known) if known else math.inf
+
+    def _check_weights(self) -> None:
+        """Weights that grew WEIGHT_BLOWUP times their initial size (or overflowed) end the run."""
+        for layer, start in zip(self.network.weighted_layers, self.initial_weight_norms):
+            size = norm(layer.params["W"])
+            if not size <= WEIGHT_BLOWUP * max(start, 1e-12):
+                raise TrainingDiverged(
+                    f"the weights blew up at step {self.step_count + 1} (||W|| of {layer.label} "
+                    f"grew from {start:.3g} to {size:.3g}): the learning rate is probably too "
+                    "large; try one 10x smaller or gradient clipping")
 
     def _clip_gradients(self) -> float:
         """Scale all gradients to global norm <= clip_norm; returns the scale used."""
@@ -246,8 +285,9 @@ class Trainer:
         probes = ()
         if self.step_count > 0:
             before = self._weights_before or [None] * len(net.weighted_layers)
-            probes = tuple(probe_layer(layer, w, self._grad_scale)
-                           for layer, w in zip(net.weighted_layers, before))
+            probes = tuple(probe_layer(layer, w, self._grad_scale, w0)
+                           for layer, w, w0 in zip(net.weighted_layers, before,
+                                                   self.initial_weight_norms))
         snap = Snapshot(
             step=self.step_count, epoch=max(self.epoch, 0),
             epoch_progress=self.samples_seen / len(self._order),
@@ -255,9 +295,10 @@ class Trainer:
             train_loss=train_loss, val_loss=val_loss,
             train_accuracy=train_acc, val_accuracy=val_acc,
             layers=probes, learning_rate=self._step_eta,
-            done=done, stop_reason=self.stop_reason)
-        if math.isfinite(val_loss):
-            self._backup = self._copy_params()
+            done=done, stop_reason=self.stop_reason,
+            baseline_loss=self.baseline_loss, peak_loss=self.peak_loss, peak_step=self.peak_step)
+        if val_loss <= self._loss_limit():   # finite and not blown up: maybe good weights
+            self._candidate = self._copy_params()
         self._reset_running()
         return snap
 
@@ -304,6 +345,16 @@ class Trainer:
         for layer, saved in zip(self.network.layers, self._backup):
             for k, v in saved.items():
                 layer.params[k][...] = v
+
+
+def _baseline_loss(net, Y: np.ndarray) -> float:
+    """The cost of always predicting the mean training target (the class frequencies):
+    what a network that learned nothing achieves."""
+    if len(Y) == 0:
+        return math.nan
+    guess = np.broadcast_to(Y.mean(axis=0), Y.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(net.cost_value(guess, Y))
 
 
 def _count_correct(output: np.ndarray, Y: np.ndarray) -> int:
