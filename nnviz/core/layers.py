@@ -105,6 +105,7 @@ class Layer:
     """A layer without parameters; subclasses override what they need."""
 
     kind = ""
+    dtype = np.dtype(np.float64)   # of parameters and buffers; the network sets it before build
 
     def __init__(self, spec: dict, index: int):
         self.index = index
@@ -124,6 +125,10 @@ class Layer:
         self.input_shape = tuple(input_shape)
         self.output_shape = self.infer_output_shape(self.input_shape)
         return self.output_shape
+
+    def _initial(self, init, rng, shape, fan_in, fan_out):
+        """Initial weights drawn in float64 (the same numbers for every dtype), then cast."""
+        return INITIALISERS[init](rng, shape, fan_in, fan_out).astype(self.dtype, copy=False)
 
     def infer_output_shape(self, input_shape: tuple) -> tuple:
         """The per-sample output shape for ``input_shape``; SpecError if it does not fit.
@@ -205,8 +210,8 @@ class Dense(ActivatedLayer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         n_in, n_out = input_shape[0], out[0]
-        self.params = {"W": INITIALISERS[init](rng, (n_in, n_out), n_in, n_out),
-                       "b": np.zeros(n_out)}
+        self.params = {"W": self._initial(init, rng, (n_in, n_out), n_in, n_out),
+                       "b": np.zeros(n_out, self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         return out
 
@@ -259,8 +264,8 @@ class Conv2D(ActivatedLayer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
-        self.params = {"W": INITIALISERS[init](rng, (f, c, k, k), c * k * k, f * k * k),
-                       "b": np.zeros(f)}
+        self.params = {"W": self._initial(init, rng, (f, c, k, k), c * k * k, f * k * k),
+                       "b": np.zeros(f, self.dtype)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
         _, h, w = input_shape
         taps = _taps(k, self.spec["stride"], self.pads, (h, w), out[1:])
@@ -277,16 +282,17 @@ class Conv2D(ActivatedLayer):
         ckk = c * k * k
         # cols[n] holds the C*k*k tap rows and a row of ones, so that one product with
         # [W | b] gives z, and the product of delta with cols gives [dW | db].
-        cols = np.zeros((n, ckk + 1, oh * ow))
+        dt = self.dtype
+        cols = np.zeros((n, ckk + 1, oh * ow), dt)
         cols[:, ckk] = 1.0
         taps = cols[:, :ckk].reshape(n, c, k, k, oh, ow)
         assert np.shares_memory(taps, cols)  # splitting axes always gives a view
-        bufs = {"cols": cols, "wb": np.empty((f, ckk + 1)),
+        bufs = {"cols": cols, "wb": np.empty((f, ckk + 1), dt),
                 # destination views of the tap copies (forward)
                 "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
         if training:  # evaluation never back-propagates: no backward buffers
-            dcols = np.empty((n, c, k, k, oh, ow))
-            bufs.update(dcols=dcols, dwb=np.empty((n, f, ckk + 1)), dwb_sum=np.empty((f, ckk + 1)),
+            dcols = np.empty((n, c, k, k, oh, ow), dt)
+            bufs.update(dcols=dcols, dwb=np.empty((n, f, ckk + 1), dt), dwb_sum=np.empty((f, ckk + 1), dt),
                         dcols_taps=[dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps])
         return bufs
 
@@ -317,10 +323,10 @@ class Conv2D(ActivatedLayer):
         np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"].reshape(n, -1, oh * ow))
         sources = bufs["dcols_taps"]
         if self._dx_first is None:
-            dx = np.zeros((n, c, h, w))
+            dx = np.zeros((n, c, h, w), self.dtype)
             start = 0
         else:
-            dx = np.empty((n, c, h, w))
+            dx = np.empty((n, c, h, w), self.dtype)
             np.copyto(dx, sources[0])
             start = 1
         for src, (_, _, _, _, iy, ix) in zip(sources[start:], self._taps[start:]):
@@ -361,7 +367,7 @@ class _Pool2D(Layer):
     def _make_scratch(self, n, training):
         c, oh, ow = self.output_shape
         pp = self.spec["size"] ** 2
-        return {"win": np.empty((pp, n * c * oh * ow))}
+        return {"win": np.empty((pp, n * c * oh * ow), self.dtype)}
 
     def _windows(self, a):
         """View (N, C, OH, p, OW, p) of a's windows (s >= p: they do not overlap)."""
@@ -408,7 +414,8 @@ class _Pool2D(Layer):
         n = grad_out.shape[0]
         c, oh, ow = self.output_shape
         p, s = self.spec["size"], self.spec["stride"]
-        dx = np.empty((n,) + self.input_shape) if self._covers else np.zeros((n,) + self.input_shape)
+        shape = (n,) + self.input_shape
+        dx = np.empty(shape, self.dtype) if self._covers else np.zeros(shape, self.dtype)
         for i in range(p):
             for j in range(p):
                 view = dx[:, :, i:i + s * oh:s, j:j + s * ow:s]
@@ -495,7 +502,9 @@ class Dropout(Layer):
         if not training or rate == 0.0:
             self.mask = None
             return x
-        self.mask = (self.rng.random(x.shape) >= rate) / (1.0 - rate)
+        # float64 draws whatever the dtype: the same seed drops the same units
+        self.mask = (self.rng.random(x.shape) >= rate).astype(x.dtype)
+        self.mask *= 1.0 / (1.0 - rate)
         return x * self.mask
 
     def backward(self, grad_out, need_input_grad=True):
@@ -513,9 +522,9 @@ class BatchNorm(Layer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         c = input_shape[0]
-        self.params = {"gamma": np.ones(c), "beta": np.zeros(c)}
+        self.params = {"gamma": np.ones(c, self.dtype), "beta": np.zeros(c, self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.running_mean, self.running_var = np.zeros(c), np.ones(c)
+        self.running_mean, self.running_var = np.zeros(c, self.dtype), np.ones(c, self.dtype)
         image = len(input_shape) == 3
         self.axes = (0, 2, 3) if image else (0,)
         self.bshape = (1, c, 1, 1) if image else (1, c)

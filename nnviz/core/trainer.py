@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -41,10 +42,11 @@ class Trainer:
         self.snapshot_interval = 0.05 if snapshot_interval is None and snapshot_every is None \
             else snapshot_interval
         self.network = Network.from_spec(experiment.model)
-        self.dataset = load_dataset(experiment.dataset, input_shape=self.network.input_shape)
+        self.dataset = _in_dtype(load_dataset(experiment.dataset, input_shape=self.network.input_shape),
+                                 self.network.dtype)
         n_outputs = self.network.output_shape[0]
-        self.Y_train = self.dataset.targets(self.dataset.y_train, n_outputs)
-        self.Y_val = self.dataset.targets(self.dataset.y_val, n_outputs)
+        self.Y_train = self.network.as_dtype(self.dataset.targets(self.dataset.y_train, n_outputs))
+        self.Y_val = self.network.as_dtype(self.dataset.targets(self.dataset.y_val, n_outputs))
         training = experiment.training
         self.optimizer = make_optimizer(training["optimizer"])
         self.l2 = float(training.get("l2", 0.0))
@@ -283,6 +285,17 @@ class Trainer:
         for layer, saved in zip(self.network.layers, self._backup):
             for k, v in saved.items():
                 layer.params[k][...] = v
+
+
+def _in_dtype(dataset, dtype):
+    """The data set with its inputs in ``dtype``: cast once here, not at every step."""
+    cast = {name: getattr(dataset, name).astype(dtype, copy=False) for name in ("X_train", "X_val")}
+    if dataset.task != "classification":     # regression targets are floats too
+        cast.update({name: getattr(dataset, name).astype(dtype, copy=False)
+                     for name in ("y_train", "y_val")})
+    if all(cast[name] is getattr(dataset, name) for name in cast):
+        return dataset
+    return dataclasses.replace(dataset, **cast)
 
 
 def _count_correct(output: np.ndarray, Y: np.ndarray) -> int:
