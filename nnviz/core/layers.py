@@ -15,6 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import catalogue
 from .activations import make_activation
 from .errors import SpecError
+from .im2col import make_lowering
 from .init import INITIALISERS
 
 
@@ -74,30 +75,6 @@ class _Scratch:
                     del self._sets[next(iter(self._sets))]
                 self._sets[key] = bufs
         return bufs
-
-
-def _taps(kernel, stride, pads, in_hw, out_hw):
-    """The kernel taps (i, j) that touch the input, with where they read and write.
-
-    Tap (i, j) multiplies input pixel (oy*s + i - pt, ox*s + j - pl) into output pixel
-    (oy, ox); outputs whose input pixel lies in the zero padding are skipped.  Returns
-    (i, j, out_rows, out_cols, in_rows, in_cols) with slices.
-    """
-    def ranges(before, size, out):
-        result = []
-        for i in range(kernel):
-            lo = max(0, -(-(before - i) // stride))
-            hi = min(out, (size - 1 - i + before) // stride + 1)
-            if hi <= lo:
-                result.append(None)
-            else:
-                start = lo * stride + i - before
-                result.append((slice(lo, hi), slice(start, start + stride * (hi - lo - 1) + 1, stride)))
-        return result
-    rows = ranges(pads[0][0], in_hw[0], out_hw[0])
-    cols = ranges(pads[1][0], in_hw[1], out_hw[1])
-    return [(i, j, rows[i][0], cols[j][0], rows[i][1], cols[j][1])
-            for i in range(kernel) for j in range(kernel) if rows[i] is not None and cols[j] is not None]
 
 
 # --------------------------------------------------------------------------- base classes
@@ -241,11 +218,12 @@ def conv_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int
 class Conv2D(ActivatedLayer):
     """2-D cross-correlation over NCHW images, as in every deep-learning library.
 
-    im2col per sample: ``cols`` is (N, C*k*k + 1, OH*OW), filled by one copy per kernel
-    tap over contiguous rows (plus a constant row of ones for the bias), and
-    z[n] = [W | b] @ cols[n] is already NCHW.  Taps over the zero padding are never
-    written: those entries of the reused buffer stay zero.  Stacked small products also
-    keep BLAS on one thread (one large product would wake its thread pool).
+    im2col per sample (``im2col.py``): ``cols`` is (N, C*k*k + 1, columns) with a
+    constant row of ones for the bias, so z[n] = [W | b] @ cols[n] is already NCHW
+    and delta[n] @ cols[n].T gives [dW | db]: one stacked matrix product each, every
+    buffer reused between batches of the same size.  Stacked per-sample products keep
+    BLAS on one thread for small images (one large product would wake its pool) and are
+    as fast as one large product for large ones.
     """
 
     kind = "conv2d"
@@ -267,72 +245,42 @@ class Conv2D(ActivatedLayer):
         self.params = {"W": self._initial(init, rng, (f, c, k, k), c * k * k, f * k * k),
                        "b": np.zeros(f, self.dtype)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
-        _, h, w = input_shape
-        taps = _taps(k, self.spec["stride"], self.pads, (h, w), out[1:])
-        # A tap reading every input pixel once (the centre one for stride 1, "same")
-        # initialises dx in col2im; otherwise dx starts from zeros.
-        full = [t for t in taps if t[4] == slice(0, h, 1) and t[5] == slice(0, w, 1)]
-        self._dx_first = full[0] if full else None
-        self._taps = ([self._dx_first] if full else []) + [t for t in taps if not full or t is not full[0]]
+        self._lowering = make_lowering(c, input_shape[1:], k, self.spec["stride"], self.pads, out[1:])
         self._scratch = _Scratch(self._make_scratch)
         return out
 
     def _make_scratch(self, n, training):
-        (c, _, _), (f, oh, ow), k = self.input_shape, self.output_shape, self.spec["kernel_size"]
-        ckk = c * k * k
-        # cols[n] holds the C*k*k tap rows and a row of ones, so that one product with
-        # [W | b] gives z, and the product of delta with cols gives [dW | db].
-        dt = self.dtype
-        cols = np.zeros((n, ckk + 1, oh * ow), dt)
-        cols[:, ckk] = 1.0
-        taps = cols[:, :ckk].reshape(n, c, k, k, oh, ow)
-        assert np.shares_memory(taps, cols)  # splitting axes always gives a view
-        bufs = {"cols": cols, "wb": np.empty((f, ckk + 1), dt),
-                # destination views of the tap copies (forward)
-                "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
+        f, ckk = self.spec["filters"], self._lowering.ckk
+        bufs = self._lowering.buffers(n, f, self.dtype, training)
+        bufs["wb"] = np.empty((f, ckk + 1), self.dtype)
         if training:  # evaluation never back-propagates: no backward buffers
-            dcols = np.empty((n, c, k, k, oh, ow), dt)
-            bufs.update(dcols=dcols, dwb=np.empty((n, f, ckk + 1), dt), dwb_sum=np.empty((f, ckk + 1), dt),
-                        dcols_taps=[dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps])
+            bufs.update(dwb=np.empty((n, ckk + 1, f), self.dtype),     # transposed: see backward
+                        dwb_sum=np.empty((ckk + 1, f), self.dtype))
         return bufs
 
     def _linear(self, x, training):
-        n = x.shape[0]
-        f, oh, ow = self.output_shape
-        bufs = self._scratch.get(n, training)
-        for dst, (_, _, _, _, iy, ix) in zip(bufs["cols_taps"], self._taps):
-            np.copyto(dst, x[:, :, iy, ix])
+        f = self.spec["filters"]
+        bufs = self._scratch.get(x.shape[0], training)
+        self._lowering.fill(bufs, x)
         wb = bufs["wb"]
         np.copyto(wb[:, :-1], self.params["W"].reshape(f, -1))
         wb[:, -1] = self.params["b"]
         self._bufs = bufs
-        self.cols = bufs["cols"]  # (N, C*k*k + 1, OH*OW)
-        return np.matmul(wb, self.cols).reshape(n, f, oh, ow)
+        return self._lowering.output(bufs, np.matmul(wb, bufs["cols"]))
 
     def _linear_backward(self, delta, need_input_grad):
-        n = delta.shape[0]
-        f, oh, ow = self.output_shape
-        bufs = self._bufs
-        d = delta.reshape(n, f, oh * ow)
-        dwb = np.sum(np.matmul(d, self.cols.transpose(0, 2, 1), out=bufs["dwb"]), axis=0, out=bufs["dwb_sum"])
-        np.copyto(self.grads["W"].reshape(f, -1), dwb[:, :-1])
-        np.copyto(self.grads["b"], dwb[:, -1])
+        bufs, f = self._bufs, self.spec["filters"]
+        d = self._lowering.delta(bufs, delta)          # (N, F, columns)
+        # [dW | db].T = sum over n of cols[n] @ d[n].T: OpenBLAS runs this product about
+        # 1.5 times faster than d[n] @ cols[n].T (measured at 16x16 with 16 -> 32 filters)
+        dwb = np.sum(np.matmul(bufs["cols"], d.transpose(0, 2, 1), out=bufs["dwb"]), axis=0,
+                     out=bufs["dwb_sum"])
+        np.copyto(self.grads["W"].reshape(f, -1), dwb[:-1].T)
+        np.copyto(self.grads["b"], dwb[-1])
         if not need_input_grad:
             return None
-        c, h, w = self.input_shape
-        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"].reshape(n, -1, oh * ow))
-        sources = bufs["dcols_taps"]
-        if self._dx_first is None:
-            dx = np.zeros((n, c, h, w), self.dtype)
-            start = 0
-        else:
-            dx = np.empty((n, c, h, w), self.dtype)
-            np.copyto(dx, sources[0])
-            start = 1
-        for src, (_, _, _, _, iy, ix) in zip(sources[start:], self._taps[start:]):
-            view = dx[:, :, iy, ix]
-            view += src
-        return dx
+        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"])
+        return self._lowering.input_grad(bufs, self.dtype)
 
 
 class _Pool2D(Layer):
