@@ -182,6 +182,11 @@ class Network:
     def param_count(self) -> int:
         return sum(layer.param_count for layer in self.layers)
 
+    @property
+    def sample_bytes(self) -> int:
+        """Bytes a training pass keeps per sample (activations, gradients, im2col columns)."""
+        return self.dtype.itemsize * _sizes(self.layers, self.input_shape)[1]
+
 
 def _parse_input_shape(shape):
     ok = (isinstance(shape, (list, tuple)) and len(shape) in (1, 3)
@@ -206,7 +211,9 @@ def _check_output(last, cost):
                         "end the network with flatten and dense layers")
 
 
-def _check_memory(layers, input_shape, itemsize=8):
+def _sizes(layers, input_shape) -> tuple[int, int]:
+    """(parameters, values per sample): the values a training pass keeps for one sample
+    (the input, z, a and delta of every layer, im2col columns)."""
     params = 0
     values = int(np.prod(input_shape))
     fan_in = input_shape
@@ -219,6 +226,11 @@ def _check_memory(layers, input_shape, itemsize=8):
             values += fan_in[0] * k * k * int(np.prod(layer.output_shape[1:]))  # im2col columns
         values += 3 * int(np.prod(layer.output_shape))
         fan_in = layer.output_shape
+    return params, values
+
+
+def _check_memory(layers, input_shape, itemsize=8):
+    params, values = _sizes(layers, input_shape)
     need = itemsize * (4 * params + _MEMORY_BATCH * values)  # params, grads, optimiser state; activations
     have = _machine_memory() // 2
     if need > have:

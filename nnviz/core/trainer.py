@@ -18,7 +18,10 @@ from .probes import probe_layer
 from .runs import RunState
 from .snapshot import Snapshot
 
-_EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split
+_EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split, at most
+# ... and at least 8, so that one chunk's activations stay near this size (in cache): a
+# 32x32 CNN evaluates 1.4 times faster in chunks of 8 than of 160 (64x64: 1.7 times)
+_EVAL_BYTES = 4 << 20
 
 
 class Trainer:
@@ -256,7 +259,8 @@ class Trainer:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Network outputs for X, in chunks so memory stays bounded."""
-        parts = [self.network.forward(X[i:i + _EVAL_CHUNK]) for i in range(0, len(X), _EVAL_CHUNK)]
+        chunk = eval_chunk(self.network)
+        parts = [self.network.forward(X[i:i + chunk]) for i in range(0, len(X), chunk)]
         return np.concatenate(parts) if parts else np.zeros((0,) + self.network.output_shape)
 
     def _evaluate(self, X, Y):
@@ -285,6 +289,11 @@ class Trainer:
         for layer, saved in zip(self.network.layers, self._backup):
             for k, v in saved.items():
                 layer.params[k][...] = v
+
+
+def eval_chunk(network) -> int:
+    """Samples per forward pass when evaluating: about _EVAL_BYTES of activations."""
+    return max(8, min(_EVAL_CHUNK, _EVAL_BYTES // max(network.sample_bytes, 1)))
 
 
 def _in_dtype(dataset, dtype):
