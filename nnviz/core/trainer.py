@@ -18,6 +18,10 @@ from .probes import probe_layer
 from .runs import RunState
 from .snapshot import Snapshot
 
+# A time-based snapshot comes at least this many times the last one's cost after it: snapshots
+# (a validation pass and the probes) then take at most a fifth of the time, so a large
+# network is shown less often instead of training at half speed.
+_SNAPSHOT_SPACING = 5.0
 _EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split, at most
 # ... and at least 8, so that one chunk's activations stay near this size (in cache): a
 # 32x32 CNN evaluates 1.4 times faster in chunks of 8 than of 160 (64x64: 1.7 times)
@@ -28,7 +32,8 @@ class Trainer:
     """Trains the network of an Experiment on its data set, one mini-batch at a time.
 
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
-    ``snapshot_interval`` seconds (default 0.05 s); the first comes after step 1.
+    ``snapshot_interval`` seconds (default 0.05 s), or less often when a snapshot is
+    expensive (at most a fifth of the time goes to them); the first comes after step 1.
     Stop requests and hyperparameter changes take effect between steps.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
@@ -78,6 +83,7 @@ class Trainer:
         self._steps_allowed = 0  # single steps granted while paused
         self._weights_before = None
         self._grad_scale = 1.0
+        self._snapshot_cost = 0.0   # seconds the last snapshot of run() took
         self._reset_running()
         self._backup = self._copy_params()
 
@@ -157,7 +163,7 @@ class Trainer:
                    or (self.snapshot_every is not None and next_step % self.snapshot_every == 0)
                    or (self.record_every is not None and (next_step % self.steps_per_epoch == 0
                                                           or next_step % self.record_every == 0))
-                   or (self.snapshot_interval is not None and now - last_time >= self.snapshot_interval))
+                   or (self.snapshot_interval is not None and now - last_time >= self._spacing()))
             try:
                 self.step(probe=due)
             except TrainingDiverged as exc:
@@ -169,8 +175,18 @@ class Trainer:
                 break
             if due:
                 last_time, shown = now, self.step_count
-                yield self.snapshot()
+                yield self._timed_snapshot()
         yield self.snapshot(done=True)
+
+    def _spacing(self) -> float:
+        """Seconds between time-based snapshots: the interval, or more for costly ones."""
+        return max(self.snapshot_interval, _SNAPSHOT_SPACING * self._snapshot_cost)
+
+    def _timed_snapshot(self) -> Snapshot:
+        start = time.perf_counter()
+        snap = self.snapshot()
+        self._snapshot_cost = time.perf_counter() - start
+        return snap
 
     def step(self, probe: bool = True) -> None:
         """One mini-batch update; with ``probe`` the next snapshot sees the update ratio."""
