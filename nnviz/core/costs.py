@@ -19,7 +19,6 @@ def _clip_unit(a: np.ndarray) -> np.ndarray:
     return np.clip(a, _TINY, min(1.0 - _TINY, 1.0 - np.finfo(a.dtype).epsneg))
 
 
-
 class Cost:
     name = ""
     # The output activation whose combination with this cost has the simple,

@@ -524,8 +524,7 @@ def check_network(net, dataset, samples: int = 8, l2: float = 0.0) -> tuple[list
 
     The copy is float64 whatever ``net``'s dtype, and its biases are moved off 0 first
     (``move_off_kinks``); ``net`` itself is not touched, so this can run on the network
-    being trained. Returns (rows,
-    number of samples used).
+    being trained. Returns (rows, number of samples used).
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise SpecError("samples", f"must be a whole number >= 1, got {samples!r}", "use e.g. 8")

@@ -22,9 +22,10 @@ from .snapshot import Snapshot
 # (a validation pass and the probes) then take at most a fifth of the time, so a large
 # network is shown less often instead of training at half speed.
 _SNAPSHOT_SPACING = 5.0
-_EVAL_CHUNK = 1024  # samples per forward pass when evaluating a whole split, at most
-# ... and at least 8, so that one chunk's activations stay near this size (in cache): a
-# 32x32 CNN evaluates 1.4 times faster in chunks of 8 than of 160 (64x64: 1.7 times)
+# Evaluating a whole split: chunks of about _EVAL_BYTES of activations (they stay in
+# cache: a 32x32 CNN evaluates 1.4 times faster in chunks of 8 samples than of 160,
+# a 64x64 one 1.7 times), of 8 to _EVAL_CHUNK samples.
+_EVAL_CHUNK = 1024
 _EVAL_BYTES = 4 << 20
 
 
@@ -33,7 +34,8 @@ class Trainer:
 
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
     ``snapshot_interval`` seconds (default 0.05 s), or less often when a snapshot is
-    expensive (at most a fifth of the time goes to them); the first comes after step 1.
+    expensive (at most a fifth of the time goes to them), counted across ``run()`` calls;
+    the first comes after step 1, and the last step of every ``run()`` has one.
     Stop requests and hyperparameter changes take effect between steps.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
@@ -84,6 +86,7 @@ class Trainer:
         self._weights_before = None
         self._grad_scale = 1.0
         self._snapshot_cost = 0.0   # seconds the last snapshot of run() took
+        self._snapshot_at = -math.inf   # when the step of that snapshot began (all run() calls)
         self._reset_running()
         self._backup = self._copy_params()
 
@@ -146,7 +149,7 @@ class Trainer:
         if self.finished:
             return
         end = self.total_steps if max_steps is None else min(self.total_steps, self.step_count + max_steps)
-        last_time, shown = -math.inf, self.step_count
+        shown = self.step_count
         while True:
             if self._paused and shown != self.step_count:
                 shown = self.step_count  # show where the pause caught the run
@@ -163,7 +166,7 @@ class Trainer:
                    or (self.snapshot_every is not None and next_step % self.snapshot_every == 0)
                    or (self.record_every is not None and (next_step % self.steps_per_epoch == 0
                                                           or next_step % self.record_every == 0))
-                   or (self.snapshot_interval is not None and now - last_time >= self._spacing()))
+                   or (self.snapshot_interval is not None and now - self._snapshot_at >= self._spacing()))
             try:
                 self.step(probe=due)
             except TrainingDiverged as exc:
@@ -174,7 +177,7 @@ class Trainer:
                 self._finish(RunState.FINISHED, "finished")
                 break
             if due:
-                last_time, shown = now, self.step_count
+                self._snapshot_at, shown = now, self.step_count
                 yield self._timed_snapshot()
         yield self.snapshot(done=True)
 

@@ -17,7 +17,7 @@ class FakeClock:
         return self.now
 
 
-def paced_run(monkeypatch, snapshot_cost: float, steps: int = 400) -> list[int]:
+def paced_trainer(monkeypatch, snapshot_cost: float) -> Trainer:
     clock = FakeClock()
     monkeypatch.setattr(trainer_module.time, "perf_counter", clock)
     exp = Experiment.from_dict({
@@ -38,6 +38,11 @@ def paced_run(monkeypatch, snapshot_cost: float, steps: int = 400) -> list[int]:
         return snap
     monkeypatch.setattr(trainer, "step", timed_step)
     monkeypatch.setattr(trainer, "snapshot", timed_snapshot)
+    return trainer
+
+
+def paced_run(monkeypatch, snapshot_cost: float, steps: int = 400) -> list[int]:
+    trainer = paced_trainer(monkeypatch, snapshot_cost)
     return [snap.step for snap in trainer.run(max_steps=steps)]
 
 
@@ -55,3 +60,11 @@ def test_costly_snapshots_take_at_most_a_fifth_of_the_time(monkeypatch):
     assert gaps
     for gap in gaps:                   # each cycle: `gap` steps of 1 ms and one snapshot
         assert cost / (cost + 0.001 * gap) == pytest.approx(0.2, abs=0.01)
+
+
+def test_the_interval_counts_across_run_calls(monkeypatch):
+    trainer = paced_trainer(monkeypatch, snapshot_cost=0.001)
+    assert [snap.step for snap in trainer.run(max_steps=10)] == [1, 10]   # first, last
+    later = [snap.step for snap in trainer.run(max_steps=100)]
+    # step 11 is no snapshot: 50 ms have not passed since the one of step 10
+    assert later[0] == 10 + 49 and later[-1] == 110
