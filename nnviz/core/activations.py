@@ -97,7 +97,8 @@ class LeakyReLU(Activation):
         return np.where(z > 0, z, self.alpha * z)
 
     def backward(self, z, a, grad_a):
-        return grad_a * np.where(z > 0, 1.0, self.alpha)
+        # alpha * grad_a, not where(z > 0, 1.0, alpha): two Python floats make a float64 array
+        return np.where(z > 0, grad_a, self.alpha * grad_a)
 
 
 class ELU(Activation):

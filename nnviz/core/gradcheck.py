@@ -445,6 +445,15 @@ def error_floors(cost: float, eps: float = 1e-6) -> tuple[float, float]:
     return 1e-8 * scale, 1e-9 / eps * scale
 
 
+def in_float64(net):
+    """``net`` itself if it computes in float64, else a float64 copy (``Network.copy``).
+
+    Finite differences with eps 1e-6 and tolerances of 1e-6 are meaningless in float32,
+    whose rounding error is about 1e-7 relative.
+    """
+    return net if np.dtype(getattr(net, "dtype", np.float64)) == np.float64 else net.copy("float64")
+
+
 def check_gradients(net, X, Y, l2: float = 0.0, eps: float = 1e-6,
                     max_elements: int | None = 200, seed: int = 0) -> list[GradCheckRow]:
     """Run ``net.compute_gradients`` and compare ``layer.grads`` with both references.
@@ -454,7 +463,10 @@ def check_gradients(net, X, Y, l2: float = 0.0, eps: float = 1e-6,
     the first ``compute_gradients`` call.
 
     Gradient norms below ``error_floors`` count as zero (see ``relative_error``).
+    The check needs float64: a network of another dtype (``model.dtype`` float32) is
+    checked on a float64 copy, and its own grads are left alone.
     """
+    net = in_float64(net)
     exact_floor, numeric_floor = error_floors(net.compute_gradients(X, Y, l2), eps)
     backprop = [{k: np.array(v, dtype=np.float64) for k, v in layer.grads.items()}
                 for layer in net.layers]
@@ -515,13 +527,13 @@ def move_off_kinks(net, scale: float = 0.1, seed: int = 0) -> None:
 def check_network(net, dataset, samples: int = 8, l2: float = 0.0) -> tuple[list[GradCheckRow], int]:
     """``check_gradients`` on a copy of ``net``, over the first ``samples`` training samples.
 
-    The copy's biases are moved off 0 first (``move_off_kinks``); ``net`` itself is
-    not touched, so this can run on the network being trained. Returns (rows,
-    number of samples used).
+    The copy is float64 whatever ``net``'s dtype, and its biases are moved off 0 first
+    (``move_off_kinks``); ``net`` itself is not touched, so this can run on the network
+    being trained. Returns (rows, number of samples used).
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise SpecError("samples", f"must be a whole number >= 1, got {samples!r}", "use e.g. 8")
-    copy = net.copy()
+    copy = net.copy("float64")
     n = min(samples, len(dataset.X_train))
     X = dataset.X_train[:n]
     Y = dataset.targets(dataset.y_train[:n], int(np.prod(copy.output_shape)))

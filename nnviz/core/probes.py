@@ -18,10 +18,10 @@ def dead_fraction(z: np.ndarray) -> float:
 
 
 def activation_sample(a: np.ndarray, size: int = SAMPLE_SIZE) -> np.ndarray:
-    """At most ``size`` evenly strided activation values (a copy)."""
+    """At most ``size`` evenly strided activation values (a copy, in a's dtype)."""
     flat = a.reshape(-1)
     stride = max(1, -(-flat.size // size))
-    return np.array(flat[::stride][:size], dtype=np.float64)
+    return np.array(flat[::stride][:size])
 
 
 def inactive_fraction(z: np.ndarray) -> float:

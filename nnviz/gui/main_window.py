@@ -61,8 +61,19 @@ def _as_dict(experiment) -> dict:
     if experiment is None:
         return load_preset(DEFAULT_PRESET).to_dict()
     if isinstance(experiment, Experiment):
-        return experiment.to_dict()
+        return _absolute_data_path(experiment.to_dict(), getattr(experiment, "base_dir", None))
     return Experiment.from_dict(experiment).to_dict()
+
+
+def _absolute_data_path(spec: dict, base_dir) -> dict:
+    """A CSV data set's path made absolute (it is relative to the experiment file):
+    the window checks and trains the experiment away from that folder."""
+    dataset = spec.get("dataset", {})
+    path = dataset.get("path")
+    if dataset.get("name") == "csv" and isinstance(path, str) and base_dir \
+            and not os.path.isabs(path):
+        dataset["path"] = os.path.normpath(os.path.join(os.fspath(base_dir), path))
+    return spec
 
 
 class MainWindow(QMainWindow):
@@ -154,10 +165,12 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
     def _build_docks(self) -> None:
-        make = lambda key, title, widget: dock_layout.make_dock(self, key, title, widget)  # noqa: E731
-        self.setup_docks = {key: make(key, title, widget) for key, title, widget in (
-            ("data", "Data", self.data_panel), ("model", "Model", self.model_builder),
-            ("training", "Training", self.training_panel), ("runs", "Runs", self.runs_panel))}
+        make = lambda key, title, widget, scroll=False: dock_layout.make_dock(  # noqa: E731
+            self, key, title, widget, scroll)
+        self.setup_docks = {key: make(key, title, widget, scroll) for key, title, widget, scroll in (
+            ("data", "Data", self.data_panel, True), ("model", "Model", self.model_builder, False),
+            ("training", "Training", self.training_panel, True),
+            ("runs", "Runs", self.runs_panel, False))}
         self.docks: dict[str, QDockWidget] = {}
         for key, _, title, _ in VIEWS:
             dock = make(key, title, self.views[key])
@@ -256,8 +269,6 @@ class MainWindow(QMainWindow):
                          "layers": self.model_builder.specs(),
                          **self.training_panel.model_values()}
         spec["training"] = self.training_panel.training()
-        for key, value in old.get("training", {}).items():     # sections no panel edits
-            spec["training"].setdefault(key, value)
         return spec
 
     def _on_edit(self, source: str) -> None:
