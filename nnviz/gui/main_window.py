@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont
 from superqt import QElidingLabel
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget)
@@ -173,7 +173,12 @@ class MainWindow(QMainWindow):
             ("runs", "Runs", self.runs_panel, False))}
         self.docks: dict[str, QDockWidget] = {}
         for key, _, title, _ in VIEWS:
-            dock = make(key, title, self.views[key])
+            view = self.views[key]
+            export = QAction(f"Export {title}…", view)       # right-click on the view
+            export.triggered.connect(lambda _=False, k=key: self._export_view_dialog(k))
+            view.addAction(export)
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            dock = make(key, title, view)
             dock.visibilityChanged.connect(self._schedule_visible_views)
             self.docks[key] = dock
 
@@ -489,6 +494,66 @@ class MainWindow(QMainWindow):
             run.to_csv(path)
             paths.append(path)
         return paths
+
+    def export_view(self, name: str, path: str | os.PathLike) -> str:
+        """Save one view ("loss", "gradients", "activations", "output", "conv",
+        "network") as PNG or SVG (a vector drawing), by the suffix of ``path``."""
+        from nnviz.gui.export import export_widget
+        from nnviz.gui.screenshot import view_key
+        key = view_key(name)
+        title = self.docks[key].windowTitle()
+        return export_widget(self.views[key], path, title=f"nnviz — {title}")
+
+    def _export_view_dialog(self, key: str) -> None:
+        title = self.docks[key].windowTitle()
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {title}", os.path.join(self._folder(), f"{key}.png"),
+            "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            try:
+                self.statusBar().showMessage(f"Wrote {self.export_view(key, path)}", 6000)
+            except SpecError as exc:
+                QMessageBox.critical(self, "Cannot export view", str(exc))
+
+    def _fill_export_menu(self) -> None:
+        menu = self.menus["{export}"]
+        menu.clear()
+        for key, _, title, _ in VIEWS:
+            action = menu.addAction(f"{title}…")
+            action.triggered.connect(lambda _=False, k=key: self._export_view_dialog(k))
+
+    def export_weights(self, path: str | os.PathLike) -> None:
+        """Ask the worker for the trained weights; they are written to ``path`` (.npz,
+        no pickle), with the experiment beside it (.json), when they arrive."""
+        session = self.session
+        if session is None or not hasattr(session, "request_weights"):
+            raise SpecError("weights", "there is no trained network yet", "train first")
+        path = os.fspath(path)
+
+        def write(arrays: dict) -> None:
+            session.weights.disconnect(write)
+            import numpy as np
+            try:
+                np.savez(path, **arrays)
+                self.model.experiment.save(os.path.splitext(path)[0] + ".json")
+            except (OSError, SpecError) as exc:
+                QMessageBox.critical(self, "Cannot export weights", str(exc))
+                return
+            self.statusBar().showMessage(f"Wrote {path} and its experiment", 6000)
+        session.weights.connect(write)
+        session.request_weights()
+
+    def _export_weights_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights",
+                                              os.path.join(self._folder(), "weights.npz"),
+                                              "numpy arrays (*.npz)")
+        if path:
+            if not path.endswith(".npz"):
+                path += ".npz"
+            try:
+                self.export_weights(path)
+            except SpecError as exc:
+                QMessageBox.critical(self, "Cannot export weights", str(exc))
 
     def _export_runs_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export runs to folder", self._folder())
