@@ -399,6 +399,7 @@ def window_experiment(args) -> dict:
     exp = Experiment.load(args.experiment) if args.experiment else load_preset(args.preset)
     d = exp.to_dict()
     d["training"]["epochs"] = max(int(d["training"]["epochs"]), 100_000)
+    d["training"].pop("pace", None)        # flat out: the window is measured at full speed
     return d
 
 

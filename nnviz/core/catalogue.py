@@ -369,6 +369,12 @@ TRAINING: dict[str, Param] = {
                        "(null: no clipping)", 0.0, 1e12, low_open=True, scale="log",
                        nullable=True, label="clip norm"),
 }
+#: The window's training speed (steps per second; null: flat out).  Only kept when an
+#: experiment gives it: a preset's lesson is visible at its pace; scripts and the CLI
+#: train flat out whatever it says.
+PACE = Param("float", None, "steps per second the window trains at, so a class can follow "
+             "(null: as fast as possible); scripts and the command line ignore it",
+             0.0, 1e6, low_open=True, scale="log", nullable=True, label="pace")
 DEFAULT_OPTIMIZER = "adam"
 
 
@@ -399,7 +405,7 @@ def describe() -> dict:
                          "csv": {"label": "CSV file", "help": CSV_DESCRIPTION,
                                  "params": {k: p.to_dict() for k, p in CSV_PARAMS.items()}}},
         "model": {k: p.to_dict() for k, p in MODEL.items()},
-        "training": {**{k: p.to_dict() for k, p in TRAINING.items()},
+        "training": {**{k: p.to_dict() for k, p in TRAINING.items()}, "pace": PACE.to_dict(),
                      "optimizer": {"kind": "choice", "default": DEFAULT_OPTIMIZER,
                                    "choices": list(OPTIMIZERS),
                                    "help": "the update rule; its parameters are under "

@@ -31,7 +31,8 @@ import tempfile
 from importlib import resources
 from typing import Any
 
-from nnviz.core.catalogue import DEFAULT_OPTIMIZER, TRAINING, Entry, check_params, show_value as _show
+from nnviz.core.catalogue import (DEFAULT_OPTIMIZER, PACE, TRAINING, Entry, check_params,
+                                  show_value as _show)
 from nnviz.core.errors import SpecError
 from nnviz.core.optimizers import make_optimizer
 from nnviz.core.schedules import normalise_schedule
@@ -44,7 +45,7 @@ MAX_DEPTH = 64                  # nesting of JSON containers; real files need ab
 MAX_TEXT = {"title": 200, "description": 10_000}   # characters: a toolbar line, a tooltip
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
-TRAINING_KEYS = ("optimizer", *TRAINING, "schedule")
+TRAINING_KEYS = ("optimizer", *TRAINING, "schedule", "pace")
 TRAINING_ENTRY = Entry("training", "training settings", TRAINING)
 
 
@@ -394,7 +395,10 @@ def _check_training(spec: Any) -> dict:
                             "allowed keys: " + ", ".join(TRAINING_KEYS))
     optimizer = spec.get("optimizer", {"name": DEFAULT_OPTIMIZER})
     values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items()
-                                           if k not in ("optimizer", "schedule")}, "training")
+                                           if k not in ("optimizer", "schedule", "pace")},
+                          "training")
     if "schedule" in spec:    # only when given: files without one stay as they were
         values["schedule"] = normalise_schedule(spec["schedule"])
+    if spec.get("pace") is not None:     # the window's speed, likewise only when given
+        values["pace"] = PACE.check(spec["pace"], "training.pace")
     return {"optimizer": make_optimizer(optimizer).to_spec(), **values}

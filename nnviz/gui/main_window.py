@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.controls.startClicked.connect(self.start_pause)
         self.controls.stepClicked.connect(self.step)
         self.controls.continueClicked.connect(self.continue_run)
-        self.pace_control.changed.connect(self.controller.set_pace)
+        self.pace_control.changed.connect(self._pace_changed)
         self.controls.stopClicked.connect(self.stop)
         self.controls.resetClicked.connect(self.reset)
         m.loaded.connect(self._load_panels)
@@ -261,6 +261,10 @@ class MainWindow(QMainWindow):
             shapes = []
         self.model_builder.set_model(spec["model"], shapes)
         self.training_panel.set_values(spec["model"], spec.get("training", {}))
+        self.pace_control.blockSignals(True)
+        self.pace_control.set_pace(spec.get("training", {}).get("pace"))
+        self.pace_control.blockSignals(False)
+        self.controller.set_pace(self.pace_control.pace)
         title = spec.get("title") or ""
         description = spec.get("description") or ""
         self.scenario_label.setText(title)
@@ -280,6 +284,8 @@ class MainWindow(QMainWindow):
                          "layers": self.model_builder.specs(),
                          **self.training_panel.model_values()}
         spec["training"] = self.training_panel.training()
+        if self.pace_control.pace is not None:      # the toolbar's speed slider
+            spec["training"]["pace"] = self.pace_control.pace
         return spec
 
     def _on_edit(self, source: str) -> None:
@@ -665,10 +671,12 @@ class MainWindow(QMainWindow):
         """Train at most this many steps a second (None: as fast as possible)."""
         if steps_per_second is not None and not steps_per_second > 0:
             raise ValueError(f"steps_per_second must be > 0 or None, got {steps_per_second!r}")
-        self.pace_control.blockSignals(True)
         self.pace_control.set_pace(steps_per_second)
-        self.pace_control.blockSignals(False)
+
+    def _pace_changed(self, steps_per_second) -> None:
+        """The speed applies at once (a live change) and is part of the experiment."""
         self.controller.set_pace(steps_per_second)
+        self._on_edit("training")
 
     @property
     def pace(self) -> float | None:

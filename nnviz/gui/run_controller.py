@@ -28,7 +28,7 @@ def live_free(experiment: dict) -> dict:
     d = copy.deepcopy(experiment)
     training = d.get("training", {})
     training.get("optimizer", {}).pop("eta", None)
-    for key in LIVE_KEYS:
+    for key in (*LIVE_KEYS, "pace"):
         training.pop(key, None)
     for key in ("title", "description", "format"):
         d.pop(key, None)

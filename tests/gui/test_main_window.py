@@ -585,13 +585,18 @@ def test_continue_trains_on_from_the_weights_into_the_same_run(make_window, qtbo
 def test_pace_slider_sets_the_pace_of_the_session(make_window):
     window = make_window(fake=True)
     slider = window.findChild(QWidget, "paceSlider")
-    assert slider is window.pace_slider and window.pace is None       # flat out
-    assert window.pace_control.label.text() == "flat out"
+    assert slider is window.pace_slider
+    assert window.pace == 300.0                                      # the preset's pace
+    assert window.pace_control.label.text() == "30 epochs/s"         # 10 steps an epoch
+    slider.setValue(slider.maximum())
+    assert window.pace is None and window.pace_control.label.text() == "flat out"
+    assert "pace" not in window.experiment_dict()["training"]
     slider.setValue(0)
     assert window.pace == pytest.approx(1.0)
     assert "epoch" in window.pace_control.label.text()                 # small data: in epochs
     window.set_pace(25.0)
     assert window.pace == 25.0 and slider.value() < slider.maximum()
+    assert window.experiment_dict()["training"]["pace"] == 25.0     # saved with the experiment
     click_start = window.start_pause
     click_start()
     assert ("pace", 25.0) in window.fake_sessions[0].calls

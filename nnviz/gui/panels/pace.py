@@ -52,6 +52,7 @@ class PaceControl(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._steps_per_epoch: int | None = None
+        self._exact: float | None = None     # a pace given as a number, kept exactly
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("paceSlider")
         self.slider.setRange(0, TICKS)
@@ -72,17 +73,24 @@ class PaceControl(QWidget):
 
     @property
     def pace(self) -> float | None:
-        return pace_of(self.slider.value())
+        """The pace given to ``set_pace`` until the slider moves; then the slider's."""
+        return self._exact if self._exact is not None else pace_of(self.slider.value())
 
     def set_pace(self, steps_per_second: float | None) -> None:
-        """Show a pace (emits ``changed`` if the position moves)."""
+        """Show a pace, keeping its exact value (emits ``changed`` if the position moves)."""
+        self.slider.blockSignals(True)
         self.slider.setValue(position_of(steps_per_second))
+        self.slider.blockSignals(False)
+        self._exact = steps_per_second
+        self._show()
+        self.changed.emit(self.pace)
 
     def set_steps_per_epoch(self, steps: int | None) -> None:
         self._steps_per_epoch = steps
         self._show()
 
     def _moved(self) -> None:
+        self._exact = None
         self._show()
         self.changed.emit(self.pace)
 
