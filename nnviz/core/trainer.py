@@ -28,12 +28,15 @@ class Trainer:
     Stop requests and hyperparameter changes take effect between steps.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
+    With ``probes=False`` snapshots carry no layer probes and no step copies
+    the weights for them (a grid-search cell needs only the losses).
     On NaN or inf the weights of the last snapshot are restored and the run
     ends with ``stop_reason`` "diverged: ..." (``end_state`` says how it ended).
     """
 
     def __init__(self, experiment, *, snapshot_every: int | None = None,
-                 snapshot_interval: float | None = None, record_every: int | None = None):
+                 snapshot_interval: float | None = None, record_every: int | None = None,
+                 probes: bool = True):
         if snapshot_every is not None and snapshot_every < 1:
             raise ValueError("snapshot_every must be >= 1")
         self.experiment = experiment
@@ -67,6 +70,7 @@ class Trainer:
         self.end_state: RunState | None = None   # set when the run ends
         # also snapshot at the end of every epoch and every record_every steps (history)
         self.record_every = record_every
+        self.probes = probes
         self._stop = threading.Event()
         self._control = threading.Condition()
         self._paused = False
@@ -154,7 +158,7 @@ class Trainer:
                                                           or next_step % self.record_every == 0))
                    or (self.snapshot_interval is not None and now - last_time >= self.snapshot_interval))
             try:
-                self.step(probe=due)
+                self.step(probe=due and self.probes)
             except TrainingDiverged as exc:
                 self._restore()
                 self._finish(RunState.DIVERGED, f"diverged: {exc}")
@@ -228,7 +232,7 @@ class Trainer:
         train_loss = self._run_loss / count if self._run_count else float("nan")
         train_acc = (self._run_correct / count if self._run_count else None) if self.classification else None
         probes = ()
-        if self.step_count > 0:
+        if self.step_count > 0 and self.probes:
             before = self._weights_before or [None] * len(net.weighted_layers)
             probes = tuple(probe_layer(layer, w, self._grad_scale)
                            for layer, w in zip(net.weighted_layers, before))
