@@ -23,11 +23,14 @@ CONNECT_TIMEOUT = "10s"
 POLL_SECONDS = 0.05
 
 
-def train_cell_on_worker(cell: dict, history: bool) -> dict:
-    """The task: one cell with one BLAS thread (Dask workers run tasks in threads)."""
+def train_cell_on_worker(number: int, cell: dict, history: bool) -> dict:
+    """The task: cell ``number`` with one BLAS thread (Dask workers run tasks in threads)."""
     from threadpoolctl import threadpool_limits
 
     from .grid import run_cell
+    from .grid_pool import die_if_asked
+
+    die_if_asked(number)
 
     with threadpool_limits(1):
         return run_cell(cell, history=history)
@@ -64,7 +67,7 @@ def run_on_cluster(tasks: Sequence[tuple], cluster, on_outcome: Callable[[int, M
     futures = {}
     try:
         for number, cell, history in tasks:
-            future = client.submit(train_cell_on_worker, cell, history, pure=False,
+            future = client.submit(train_cell_on_worker, number, cell, history, pure=False,
                                    retries=RETRIES, key=f"nnviz-grid-{search}-{number}")
             futures[future] = number
         pending = as_completed(futures, loop=client.loop)

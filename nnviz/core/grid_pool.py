@@ -124,6 +124,12 @@ def run_locally(tasks: Sequence[tuple], jobs: int,
             worker.stop()
 
 
+def die_if_asked(number: int) -> None:
+    """The test hook: kill this process (as the OOM killer would) before cell ``number``."""
+    if os.environ.get(DIE_ON_CELL_ENV) == str(number):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def worker_main() -> None:
     """The worker loop: read a task, train the cell, write the outcome, until EOF."""
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
@@ -135,15 +141,13 @@ def worker_main() -> None:
 
     warm_up()
 
-    die_on = os.environ.get(DIE_ON_CELL_ENV)
     tasks = sys.stdin.buffer
     while True:
         try:
             number, cell, history = pickle.load(tasks)
         except EOFError:
             return
-        if die_on is not None and str(number) == die_on:
-            os.kill(os.getpid(), signal.SIGKILL)
+        die_if_asked(number)
         outcome = run_cell(cell, history=history)
         pickle.dump((number, outcome), channel, protocol=pickle.HIGHEST_PROTOCOL)
         channel.flush()
