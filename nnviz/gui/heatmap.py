@@ -196,8 +196,6 @@ class HeatmapView(QWidget):
                         painter.fillRect(rect, QBrush(QColor(colour), Qt.BrushStyle.SolidPattern))
                         painter.fillRect(rect, QBrush(QColor("#FFFFFF"), Qt.BrushStyle.BDiagPattern))
                     ink = QColor("#FFFFFF") if colour else text
-                    if status == "diverged" and value is not None and math.isfinite(value):
-                        label += "\n" + format_figure(metric, value)
                 else:                                    # still training (or never run)
                     painter.fillRect(rect, self.palette().alternateBase())
                     label, ink = "…" if status == "pending" else "–", text
@@ -239,7 +237,9 @@ class HeatmapView(QWidget):
             painter.drawText(QRectF(-plot.height() / 2, -12, plot.height(), 24),
                              Qt.AlignmentFlag.AlignCenter, paths[0])
             painter.restore()
-        title = self.title or METRIC_TITLES.get(result.metric, result.metric)
+        title = METRIC_TITLES.get(result.metric, result.metric)
+        if self.title:
+            title = f"{self.title}: {title}"
         if len(paths) == 3:
             title += f"   ({paths[2]} = {_value_text(values[2][self.slice])})"
         title += f"   {result.done}/{result.size} cells"
