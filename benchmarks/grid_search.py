@@ -108,7 +108,7 @@ def main() -> None:
         print("  (distributed not installed: pip install nnviz[cluster] for the Dask figure)")
     else:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:
+                          dashboard_address=":0") as cluster:
             with Client(cluster) as client:       # long-lived workers: nnviz already imported
                 client.run(warm_up)
             td, on_dask = timed("nnviz grid_search on LocalCluster(2 workers)",

@@ -20,7 +20,7 @@ SAME = ("val_accuracy", "val_loss", "train_loss", "epochs_run", "status")
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:
+                                  dashboard_address=":0") as local:
         yield local
 
 
@@ -58,7 +58,7 @@ def test_a_lost_worker_fails_its_cell_and_the_search_goes_on(monkeypatch):
     monkeypatch.setenv(grid_pool.DIE_ON_CELL_ENV, "1")        # inherited by the new workers
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as local:
+                                     dashboard_address=":0") as local:
         res = grid_search(EXP, {"training.l2": [0.0, 0.001, 0.01]}, cluster=local)
     assert [r["status"] for r in res.rows] == ["ok", "failed", "ok"]
     assert "KilledWorker" in res.rows[1]["message"]
