@@ -263,10 +263,13 @@ class HeatmapView(QWidget):
 
 def save_heatmap(result, path, size: tuple[int, int] = (760, 560), title: str = "") -> str:
     """Render ``result`` as a PNG at ``path`` (offscreen Qt when no window is open)."""
-    from nnviz.core.errors import SpecError
-    from nnviz.gui.screenshot import _application
+    from PySide6.QtWidgets import QApplication
 
-    _application()
+    from nnviz.core.errors import SpecError
+
+    if QApplication.instance() is None:            # the command line: an offscreen one
+        from nnviz.gui.screenshot import _application
+        _application()
     view = HeatmapView()
     view.title = title
     view.resize(*size)
