@@ -318,6 +318,10 @@ class GridResult:
         index = self.best_index()
         return None if index is None else self.row(index)
 
+    def has_history(self, index: Sequence[int]) -> bool:
+        """The search kept this cell's run (``history=True``): no training to get it."""
+        return self.number(index) in self._runs
+
     def history(self, index: Sequence[int]):
         """The cell's run (a :class:`~nnviz.core.runs.Run`, one point per epoch):
         kept from the search when it recorded histories, else trained again here

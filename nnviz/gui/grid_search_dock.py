@@ -141,7 +141,8 @@ class SearchThread(QThread):
                  cluster: str | None, parent=None):
         super().__init__(parent)
         self.args = (experiment, axes)
-        self.kwargs = {"jobs": jobs, "epochs": epochs, "cluster": cluster}
+        # history: each cell's run comes back with it, so pinning one needs no training here
+        self.kwargs = {"jobs": jobs, "epochs": epochs, "cluster": cluster, "history": True}
         self.cancel = threading.Event()
 
     def run(self) -> None:
@@ -160,10 +161,13 @@ class GridSearchDock(QDockWidget):
 
     ``experiment()`` (the constructor's callable) returns the current experiment
     as a dict.  Signals: ``cell_chosen(dict)`` when a finished square is clicked
-    (that cell's experiment), ``search_finished(GridResult)``.
+    (that cell's experiment), ``cell_run_chosen(Run)`` with it once the search is
+    over (the cell's run, one point per epoch, recorded by the worker: for
+    pinning and comparing runs), ``search_finished(GridResult)``.
     """
 
     cell_chosen = Signal(dict)
+    cell_run_chosen = Signal(object)
     search_finished = Signal(object)
 
     def __init__(self, experiment: Callable[[], dict], parent: QWidget | None = None):
@@ -284,8 +288,8 @@ class GridSearchDock(QDockWidget):
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for editor in self.axes:
-            editor.setEnabled(not running)
+        for widget in (*self.axes, self.epochs, self.jobs, self.cluster):
+            widget.setEnabled(not running)
         has_rows = self.result is not None and self.result.done > 0
         self.png_button.setEnabled(has_rows and not running)
         self.csv_button.setEnabled(has_rows and not running)
@@ -326,6 +330,8 @@ class GridSearchDock(QDockWidget):
     def _cell_clicked(self, index) -> None:
         if self.result is not None and self.result.is_finished(index):
             self.cell_chosen.emit(self.result.experiment(index))
+            if self.result.has_history(index):
+                self.cell_run_chosen.emit(self.result.history(index))
 
     # ------------------------------------------------------------------ export
     def export_png(self, path) -> str:

@@ -81,12 +81,14 @@ def test_to_csv_reads_back_exactly(result, tmp_path):
 
 
 def test_history_on_request_is_the_cells_run(result):
+    assert not result.has_history((1, 0))          # not kept: trained again on request
     run = result.history((1, 0))
     epochs, val_loss = run.series("val_loss")
     assert epochs[-1] == pytest.approx(3.0) and val_loss[-1] == result.row((1, 0))["val_loss"]
     assert len(run) >= 4                     # step 1 and every epoch's end
     assert "training.optimizer.eta=0.05" in run.name
     kept = grid_search(experiment(eta=0.001), {"training.l2": [0.0]}, jobs=1, history=True)
+    assert kept.has_history((0,))
     np.testing.assert_array_equal(kept.history((0,)).series("val_loss")[1],
                                   result.history((0, 0)).series("val_loss")[1])
 

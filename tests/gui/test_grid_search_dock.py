@@ -64,9 +64,13 @@ def test_a_2x2_search_from_the_dock_fills_the_heatmap(dock, qtbot, tmp_path):
         rect = dock.heatmap.cell_rect(index)
         assert image.pixelColor(int(rect.left() + 6), int(rect.top() + 6)) != pending
 
+    runs = []
+    dock.cell_run_chosen.connect(runs.append)
     with qtbot.waitSignal(dock.cell_chosen) as chosen:
         qtbot.mouseClick(dock.heatmap, Qt.MouseButton.LeftButton,
                          pos=dock.heatmap.cell_rect((1, 0)).center().toPoint())
+    assert dock.result.has_history((1, 0))            # recorded by the worker, not trained here
+    assert runs and runs[0].series("val_loss")[1][-1] == dock.result.row((1, 0))["val_loss"]
     cell = chosen.args[0]
     assert cell["training"]["optimizer"]["eta"] == 0.05 and cell["training"]["l2"] == 0
     assert cell["model"] == dock._current()["model"]
