@@ -54,9 +54,14 @@ class Worker:
         return self.proc.pid
 
     def send(self, task: tuple) -> None:
+        """Hand the worker a cell.  If it has just died the pipe is broken: its
+        output then ends, and the loop fails this cell like any other death."""
         self.number = task[0]
-        pickle.dump(task, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self.proc.stdin.flush()
+        try:
+            pickle.dump(task, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except OSError:
+            pass
 
     def receive(self) -> tuple[int, dict]:
         """The outcome of the current cell; EOFError etc. if the worker died."""

@@ -48,7 +48,10 @@ def default_values(field: SearchField, experiment: dict) -> list:
 
 
 def _values_text(values) -> str:
-    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+    """Values as typed: 0.001, relu, null (read back by parse_value)."""
+    def text(v):
+        return "null" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+    return ", ".join(text(v) for v in values)
 
 
 class AxisEditor(QWidget):

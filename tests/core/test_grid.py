@@ -54,6 +54,15 @@ def test_a_cell_equals_a_single_trainer_run_exactly(result):
     assert result.row((0, 1))["val_loss"] != result.row((1, 0))["val_loss"]
 
 
+def test_a_trainer_without_probes_trains_the_same_and_copies_no_weights():
+    exp = experiment(epochs=2)
+    with_probes, without = Trainer(exp, snapshot_every=3), Trainer(exp, snapshot_every=3, probes=False)
+    a, b = list(with_probes.run()), list(without.run())
+    assert all(s.layers for s in a) and all(s.layers == () for s in b)
+    assert [(s.step, s.train_loss, s.val_loss) for s in a] == [(s.step, s.train_loss, s.val_loss) for s in b]
+    assert without._weights_before is None
+
+
 def test_rows_shape_array_and_best(result):
     assert result.shape == (2, 2) and result.paths == tuple(AXES) and result.axes == AXES
     assert [(r["training.optimizer.eta"], r["training.l2"]) for r in result.rows] == \
