@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from nnviz.core.catalogue import show_value
@@ -44,7 +44,9 @@ def _luminance(colour: QColor) -> float:
 
 
 def _value_text(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else show_value(value, 16).strip('"')
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value[:16] if isinstance(value, str) else show_value(value, 16)
 
 
 class HeatmapView(QWidget):
@@ -262,7 +264,8 @@ class HeatmapView(QWidget):
 
 
 def save_heatmap(result, path, size: tuple[int, int] = (760, 560), title: str = "") -> str:
-    """Render ``result`` as a PNG at ``path`` (offscreen Qt when no window is open)."""
+    """Render ``result`` as a PNG at ``path`` (offscreen Qt when no window is open);
+    with three axes, one ``size`` panel per value of the third, side by side."""
     from PySide6.QtWidgets import QApplication
 
     from nnviz.core.errors import SpecError
@@ -274,7 +277,14 @@ def save_heatmap(result, path, size: tuple[int, int] = (760, 560), title: str = 
     view.title = title
     view.resize(*size)
     view.set_result(result)
-    image = view.grab()
+    slices = result.shape[2] if len(result.shape) == 3 else 1
+    image = QImage(size[0] * slices, size[1], QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    for k in range(slices):
+        if slices > 1:
+            view.set_slice(k)
+        painter.drawPixmap(k * size[0], 0, view.grab())
+    painter.end()
     view.deleteLater()
     if not image.save(str(path)):
         raise SpecError("file", f"cannot write {path}", "choose a folder you can write to")

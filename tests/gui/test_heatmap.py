@@ -90,6 +90,10 @@ def test_save_heatmap_writes_a_png_of_the_size_asked(tmp_path, qapp):
                         size=(640, 480))
     image = QImage(path)
     assert (image.width(), image.height()) == (640, 480)
+    three = filled({**AXES, "model.init": ["he", "xavier"]}, {i: ("ok", 0.05 * i) for i in range(12)})
+    image = QImage(save_heatmap(three, tmp_path / "3.png", size=(400, 300)))
+    assert (image.width(), image.height()) == (800, 300)       # a panel per third-axis value
+    assert image.copy(0, 0, 400, 300) != image.copy(400, 0, 400, 300)
 
 
 def test_numbers_in_cells():
