@@ -28,7 +28,7 @@ MARKED = {"diverged": ("#B2182B", "diverged"), "failed": ("#6E6E6E", "failed"),
           "cancelled": (None, "–")}
 BEST_COLOUR = "#FF8C00"
 MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP, BAR_WIDTH = 120, 70, 46, 70
-METRIC_TITLES = {"val_accuracy": "validation accuracy (%)", "val_loss": "validation loss"}
+METRIC_TITLES = {"val_accuracy": "validation accuracy (%)", "val_loss": "validation loss (log colour scale)"}
 
 
 def format_figure(metric: str, value: float | None) -> str:
@@ -164,10 +164,16 @@ class HeatmapView(QWidget):
         return (low, high) if high > low else (low - 0.5 * abs(low or 1) * 0.01, high + 0.5 * abs(high or 1) * 0.01)
 
     def _colour(self, value: float, low: float, high: float) -> QColor:
-        t = (value - low) / (high - low)
+        """Viridis, bright = good; losses (which span decades) on a log scale."""
+        if not self.result.higher_is_better and low > 0:
+            value, low, high = math.log(max(value, low)), math.log(low), math.log(high)
+        return self._colour_at((value - low) / (high - low))
+
+    def _colour_at(self, t: float) -> QColor:
+        """The colour of position ``t`` from worst (0) to best (1)."""
         if not self.result.higher_is_better:
-            t = 1.0 - t                                  # bright = good either way
-        return self._colormap.map(np.clip(t, 0.0, 1.0), mode="qcolor")
+            t = 1.0 - t
+        return self._colormap.map(float(np.clip(t, 0.0, 1.0)), mode="qcolor")
 
     def _paint_cells(self, painter: QPainter, text: QColor) -> None:
         result = self.result
@@ -251,11 +257,9 @@ class HeatmapView(QWidget):
         plot, (low, high) = self._plot_rect(), self._range()
         bar = QRectF(plot.right() + 18, plot.top(), 16, plot.height())
         steps = 64
-        for i in range(steps):
-            t = i / (steps - 1)
-            value = high - t * (high - low)
+        for i in range(steps):                            # the highest value on top
             painter.fillRect(QRectF(bar.left(), bar.top() + i * bar.height() / steps, bar.width(),
-                                    bar.height() / steps + 1), self._colour(value, low, high))
+                                    bar.height() / steps + 1), self._colour_at(1 - i / (steps - 1)))
         painter.setPen(text)
         metric = self.result.metric
         for value, y in ((high, bar.top()), (low, bar.bottom() - 16)):

@@ -100,3 +100,16 @@ def test_numbers_in_cells():
     assert format_figure("val_accuracy", 0.9723) == "97.2"
     assert format_figure("val_loss", 0.012345) == "0.0123"
     assert format_figure("val_loss", math.nan) == "" and format_figure("val_accuracy", None) == ""
+
+
+def test_regression_colours_losses_on_a_log_scale_lower_is_brighter(view):
+    result = GridResult(plan_grid(EXP, {"training.l2": [0.0, 0.1, 1.0, 10.0]}))
+    for number, loss in enumerate([0.01, 0.1, 1.0, 10.0]):
+        result.record(number, {"status": "ok", "val_accuracy": None, "val_loss": loss,
+                               "train_loss": loss, "epochs_run": 1.0, "seconds": 0.1})
+    view.set_result(result)
+    assert result.metric == "val_loss" and result.best_index() == (0,)
+    lightness = [pixel(view, (i,), 0.1, 0.1).lightnessF() for i in range(4)]
+    assert lightness == sorted(lightness, reverse=True)
+    steps = [a - b for a, b in zip(lightness, lightness[1:])]
+    assert min(steps) > 0.05                     # each decade its own shade, not only the last
