@@ -88,7 +88,7 @@ class AxisEditor(QWidget):
     def set_experiment(self, experiment: dict, preferred: str | None = None) -> None:
         """List the experiment's searchable fields; keep the chosen one if it is still there."""
         self._experiment = experiment
-        keep = self.path or preferred
+        keep, typed = self.path or preferred, self.values_edit.text()
         self.fields = {f.path: f for f in searchable_fields(experiment)}
         self.field_combo.blockSignals(True)
         self.field_combo.clear()
@@ -100,6 +100,8 @@ class AxisEditor(QWidget):
         self.field_combo.setCurrentIndex(max(position, 0))
         self.field_combo.blockSignals(False)
         self._field_changed()
+        if self.path == keep and typed.strip():
+            self.values_edit.setText(typed)          # the user's values survive a refresh
 
     @property
     def path(self) -> str | None:

@@ -42,6 +42,8 @@ def test_the_axes_start_with_eta_and_l2_from_the_catalogue(dock):
     first.log_count.setValue(3)
     first.log_button.click()
     assert first.values() == [0.001, 0.01, 0.1]
+    dock.refresh_fields()                           # e.g. the dock shown again
+    assert first.values() == [0.001, 0.01, 0.1] and second.path == "model.init"
 
 
 def test_a_2x2_search_from_the_dock_fills_the_heatmap(dock, qtbot, tmp_path):
