@@ -244,8 +244,10 @@ class GridSearchDock(QDockWidget):
         super().showEvent(event)
 
     def _current(self) -> dict:
+        """The current experiment, validated and normalised (the callable may give a dict or an Experiment)."""
         from nnviz.core.experiment import Experiment
-        return Experiment.from_dict(self._experiment()).to_dict()
+        current = self._experiment()
+        return (current if isinstance(current, Experiment) else Experiment.from_dict(current)).to_dict()
 
     # ------------------------------------------------------------------ running
     @property
