@@ -119,6 +119,9 @@ def main() -> None:
     print(f"best nnviz cell: eta={best['training.optimizer.eta']}, l2={best['training.l2']}, "
           f"val acc {100 * best['val_accuracy']:.1f}% (scikit-learn best "
           f"{100 * sk.cv_results_['mean_test_score'].max():.1f}%)")
+    cell1, cell2 = (np.mean([r["seconds"] for r in res.rows]) for res in (serial, parallel))
+    print(f"mean cell time: {cell1:.3f} s alone, {cell2:.3f} s two at a time "
+          f"(about equal when two cores are free; twice when other load leaves one)")
     print(f"jobs=1 / jobs=2:            {t1 / t2:5.2f}x   (target >= 1.4)")
     print(f"nnviz jobs=2 / scikit-learn: {t2 / ts:5.2f}    (target <= 0.6)")
     if td is not None:
