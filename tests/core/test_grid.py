@@ -193,7 +193,29 @@ def test_killing_a_worker_pid_fails_only_its_cell():
                           lambda: False, workers=workers)
     assert outcomes[0]["status"] == "ok" and outcomes[2]["status"] == "ok"
     assert outcomes[1]["status"] == "failed" and "SIGKILL" in outcomes[1]["message"]
-    assert all(w.proc.poll() is not None for w in workers)
+    assert workers[0].alive and not workers[1].alive      # the other one waits for the next search
+
+
+def test_the_next_search_reuses_idle_workers_and_idle_ones_end_by_themselves(monkeypatch):
+    plan = plan_grid(experiment(epochs=1), {"training.l2": [0.0, 0.01]})
+    tasks = [(i, c, False) for i, c in enumerate(plan.cells)]
+    grid_pool.stop_idle_workers()
+    first, second = [], []
+    grid_pool.run_locally(tasks, 2, lambda n, o: None, lambda: False, workers=first)
+    grid_pool.run_locally(tasks, 2, lambda n, o: None, lambda: False, workers=second)
+    assert {w.pid for w in second} == {w.pid for w in first} and all(w.alive for w in second)
+    grid_pool.stop_idle_workers()
+    assert not any(w.alive for w in second)
+
+    monkeypatch.setattr(grid_pool, "IDLE_SECONDS", 0.2)
+    idle = []
+    grid_pool.run_locally(tasks, 2, lambda n, o: None, lambda: False, workers=idle)
+    for worker in idle:
+        worker.proc.wait(timeout=60)                 # each ends by itself, cleanly
+        assert worker.proc.returncode == 0
+    outcomes = {}                                    # a search after that starts new ones
+    grid_pool.run_locally(tasks, 2, outcomes.__setitem__, lambda: False)
+    assert [outcomes[i]["status"] for i in range(2)] == ["ok", "ok"]
 
 
 def test_cancel_stops_every_worker_and_leaves_the_rest_cancelled():
