@@ -15,6 +15,7 @@ for the next one (same environment and folder) and end by themselves after
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
@@ -138,8 +139,9 @@ def _give_back(workers: list[Worker]) -> None:
         _idle.extend(keep)
 
 
+@atexit.register
 def stop_idle_workers() -> None:
-    """End the idle workers now (the next search starts new ones)."""
+    """End the idle workers now (the next search starts new ones); also at exit."""
     with _idle_lock:
         idle, _idle[:] = list(_idle), []
     for worker in idle:
