@@ -1,6 +1,6 @@
 """How the engine's epoch time scales with the network, against PyTorch, in one run.
 
-    python benchmarks/engine_scaling.py [--repeats 3] [--only mlp|cnn] [--blas-threads 1]
+    python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|cnn] [--blas-threads 1] [--clock cpu]
 
 Models (batch 32, Adam, lr 1e-3, cross-entropy on a softmax output):
 * MLPs on digits (1437 training samples): 64-100-30-10, 64-256-256-10,
@@ -11,17 +11,20 @@ Models (batch 32, Adam, lr 1e-3, cross-entropy on a softmax output):
 Each runs in nnviz float32 and float64 (``model.dtype``; probes 30 times a second,
 as the GUI asks) and in PyTorch float32 and float64 (``torch.set_num_threads(1)``) when
 it is installed. BLAS under numpy gets the same one thread (``--blas-threads``).
-Printed: median ms per epoch of ``--repeats`` epochs after a warm-up epoch, and the
-ratios nnviz / PyTorch of the same dtype, measured in the same process.
+Printed: the best ms per epoch of ``--repeats`` epochs after a warm-up epoch, the four
+runs of a model taking turns (``engine_speed.interleaved_epochs``), and the ratios
+nnviz / PyTorch of the same dtype, measured in the same process.  ``--clock cpu`` times
+CPU seconds of the process instead of wall-clock seconds: steadier on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
-from engine_speed import median_epoch, torch_training_epoch   # same timing, same loop
+from engine_speed import interleaved_epochs, torch_training_epoch   # same timing, same loop
 
 from nnviz.core import Experiment, Network, Trainer
 
@@ -106,10 +109,12 @@ def torch_epoch(dataset, model, dtype):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", choices=("mlp", "cnn"))
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="threads for numpy's BLAS (PyTorch gets 1); 0: leave as is")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock or CPU seconds of this process (steadier under load)")
     args = parser.parse_args()
     try:
         import torch
@@ -122,19 +127,23 @@ def main():
 
     header = (f"{'model':28s} {'nnviz f32':>10s} {'nnviz f64':>10s}"
               + (f" {'torch f32':>10s} {'torch f64':>10s} {'f32 ratio':>9s} {'f64 ratio':>9s}" if torch else ""))
-    print(f"ms per epoch (median of {args.repeats}), batch {BATCH}, Adam; ratio = nnviz / PyTorch")
+    print(f"{args.clock} ms per epoch (best of {args.repeats}, taking turns), batch {BATCH}, Adam;"
+          " ratio = nnviz / PyTorch")
     print(header)
     for title, kind, dataset, model in CASES:
         if args.only and kind != args.only:
             continue
-        ours = {}
+        runs = {}
         for dtype in (DTYPES if supports_dtype() else ("float64",)):
-            run_epoch, data = nnviz_epoch(dataset, model, dtype)
-            ours[dtype] = median_epoch(run_epoch, args.repeats)
-        ours.setdefault("float32", float("nan"))  # no float32 path in this engine
+            runs[("nnviz", dtype)], data = nnviz_epoch(dataset, model, dtype)
+        if torch:
+            runs.update({("torch", dtype): torch_epoch(data, model, dtype) for dtype in DTYPES})
+        best = interleaved_epochs(runs, args.repeats,
+                                  time.process_time if args.clock == "cpu" else time.perf_counter)
+        ours = {dtype: best.get(("nnviz", dtype), float("nan")) for dtype in DTYPES}
         line = f"{title:28s} {1e3 * ours['float32']:10.1f} {1e3 * ours['float64']:10.1f}"
         if torch:
-            ref = {dtype: median_epoch(torch_epoch(data, model, dtype), args.repeats) for dtype in DTYPES}
+            ref = {dtype: best[("torch", dtype)] for dtype in DTYPES}
             line += (f" {1e3 * ref['float32']:10.1f} {1e3 * ref['float64']:10.1f}"
                      f" {ours['float32'] / ref['float32']:9.2f} {ours['float64'] / ref['float64']:9.2f}")
         print(line, flush=True)

@@ -45,6 +45,25 @@ def median_epoch(run_epoch, repeats):
     return statistics.median(times)
 
 
+def interleaved_epochs(runs: dict, repeats: int, clock=time.perf_counter) -> dict:
+    """name -> the best of ``repeats`` epoch times, the runs taking turns (after a warm-up).
+
+    On a shared machine other processes slow some epochs down; taking turns exposes every
+    run to the same load, and the best time is the one least disturbed.  ``clock`` may be
+    ``time.process_time`` (CPU seconds of this process: on a busy machine, the time the
+    run would take alone, with every library limited to one thread).
+    """
+    for run_epoch in runs.values():
+        run_epoch()
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run_epoch in runs.items():
+            start = clock()
+            run_epoch()
+            times[name].append(clock() - start)
+    return {name: min(values) for name, values in times.items()}
+
+
 def nnviz_epoch(model, **snapshot):
     exp = Experiment.from_dict({"dataset": {"name": "digits"}, "model": model, "training": {
         "optimizer": {"name": "adam", "eta": ETA}, "epochs": 10 ** 6, "batch_size": BATCH}})

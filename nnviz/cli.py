@@ -3,7 +3,7 @@
     nnviz [EXPERIMENT.json]                         open the window
     nnviz train EXPERIMENT.json [--epochs N] [--out DIR]
     nnviz gradcheck EXPERIMENT.json [--samples N]
-    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png [--view NAME]
+    nnviz screenshot EXPERIMENT.json --steps N --out FILE.png|FILE.svg [--view NAME]
     nnviz grid EXPERIMENT.json --axis PATH=V1,V2,... [--axis ...] --out DIR
 
 EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists them).
@@ -12,8 +12,10 @@ EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,13 +23,44 @@ from pathlib import Path
 COMMANDS = ("train", "gradcheck", "screenshot", "presets", "grid")
 
 
-def load_experiment(name: str):
-    """An Experiment from a file, or from a preset of that name."""
-    from nnviz.core.experiment import Experiment, list_presets, load_preset
+MAX_GRADCHECK_SAMPLES = 1024   # more samples only make the check slower, not better
 
-    if not Path(name).exists() and name in {p for p, _ in list_presets()}:
-        return load_preset(name)
-    return Experiment.load(name)
+
+def load_experiment(name: str):
+    """An Experiment from a file, or from a preset of that name (a file wins)."""
+    return experiment_and_file(name)[0]
+
+
+def experiment_and_file(name: str):
+    """(the Experiment ``name`` names, the file to save it back to): the file is None
+    for a built-in preset, so a window opened on one never writes into the package."""
+    from nnviz.core.experiment import Experiment, load_preset
+
+    if is_preset_name(name) and not os.path.lexists(name):
+        return load_preset(name), None
+    return Experiment.load(name), name
+
+
+def is_preset_name(name: str) -> bool:
+    """True when ``name`` names a built-in preset (``nnviz presets``)."""
+    from nnviz.core.experiment import list_presets
+
+    return name in {p for p, _ in list_presets()}
+
+
+def _count(low: int, high: int | None = None):
+    """An argparse type: a whole number in [low, high], else a clean usage error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f">= {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    parse.__name__ = "count"
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,15 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train = sub.add_parser("train", help="train headless; write metrics CSV, weights and a summary")
     train.add_argument("experiment")
-    train.add_argument("--epochs", type=int, help="override the experiment's number of epochs")
+    train.add_argument("--epochs", type=_count(1), help="override the experiment's number of epochs")
     train.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     check = sub.add_parser("gradcheck", help="compare back propagation with autograd and finite differences")
     check.add_argument("experiment")
-    check.add_argument("--samples", type=int, default=8, help="batch size of the check (default 8)")
+    check.add_argument("--samples", type=_count(1, MAX_GRADCHECK_SAMPLES), default=8,
+                       help=f"batch size of the check (default 8, at most {MAX_GRADCHECK_SAMPLES})")
     shot = sub.add_parser("screenshot", help="train offscreen and save the window (or one view) as PNG")
     shot.add_argument("experiment")
-    shot.add_argument("--steps", type=int, default=200)
+    shot.add_argument("--steps", type=_count(0), default=200)
     shot.add_argument("--out", required=True)
     shot.add_argument("--view", help="loss, gradients, activations, output, conv or network")
     sub.add_parser("presets", help="list the built-in lecture presets")
@@ -113,46 +147,90 @@ class _Progress:
 def cmd_train(args) -> int:
     import numpy as np
 
+    from nnviz.core.runs import RunState
     from nnviz.core.trainer import Trainer
 
     exp = load_experiment(args.experiment)
     if args.epochs is not None:
         d = exp.to_dict()
         d["training"]["epochs"] = args.epochs
-        exp = type(exp).from_dict(d)
+        base_dir, exp = exp.base_dir, type(exp).from_dict(d)
+        exp.base_dir = base_dir       # a CSV path is still read beside the file
+    out = output_folder(args.out)
     trainer = Trainer(exp, snapshot_every=trainer_epoch_steps(exp))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     progress = _Progress(trainer.total_steps, not args.quiet and sys.stderr.isatty())
-    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy"]
-    with open(out / "metrics.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(fields)
-        for snap in trainer.run():
-            writer.writerow([snap.step, snap.epoch_progress, snap.samples_seen, f"{snap.elapsed:.4f}",
-                             snap.train_loss, snap.val_loss, _blank(snap.train_accuracy), _blank(snap.val_accuracy)])
-            progress.show(snap, force=snap.done)
-    if progress.enabled:
-        print(file=sys.stderr)
-    np.savez(out / "weights.npz", **weights_arrays(trainer.network))
-    final = trainer.evaluate()
-    summary = {"experiment": exp.to_dict(), "stop_reason": trainer.stop_reason, "steps": trainer.step_count,
-               "epochs": trainer.samples_seen / len(trainer.dataset.X_train),
-               "seconds": trainer.elapsed,
-               "samples_per_second": trainer.samples_seen / trainer.elapsed if trainer.elapsed else None,
-               **final}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_number))
+    fields = ["step", "epochs", "samples", "seconds", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
+              "eta"]
+    with _writing(out):
+        with open(out / "metrics.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(fields)
+            for snap in trainer.run():
+                writer.writerow([snap.step, snap.epoch_progress, snap.samples_seen, f"{snap.elapsed:.4f}",
+                                 snap.train_loss, snap.val_loss, _blank(snap.train_accuracy),
+                                 _blank(snap.val_accuracy), snap.eta])
+                progress.show(snap, force=snap.done)
+        if progress.enabled:
+            print(file=sys.stderr)
+        np.savez(out / "weights.npz", **weights_arrays(trainer.network))
+        final = trainer.evaluate()
+        summary = {"experiment": exp.to_dict(), "stop_reason": trainer.stop_reason,
+                   "steps": trainer.step_count,
+                   "epochs": trainer.samples_seen / len(trainer.dataset.X_train),
+                   "seconds": trainer.elapsed,
+                   "samples_per_second": trainer.samples_seen / trainer.elapsed if trainer.elapsed else None,
+                   **final}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_number))
     acc = "" if final["val_accuracy"] is None else f", validation accuracy {100 * final['val_accuracy']:.2f}%"
     print(f"{trainer.stop_reason}: {trainer.step_count} steps in {trainer.elapsed:.2f} s, "
           f"validation loss {final['val_loss']:.5f}{acc}; wrote {out}/")
-    return 0 if not trainer.stop_reason.startswith("diverged") else 1
+    if trainer.end_state is RunState.DIVERGED:
+        print(f"nnviz: training {trainer.stop_reason} (kept the last good weights)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def output_folder(path: str) -> Path:
+    """The folder ``--out`` names, created if needed; SpecError("--out") if it cannot be."""
+    from nnviz.core.errors import SpecError
+
+    if not path.strip():
+        raise SpecError("--out", "is empty", "give a folder for the results, e.g. runs/latest")
+    out = Path(path)
+    with _writing(out):
+        if out.exists() and not out.is_dir():
+            raise SpecError("--out", f"{path!r} is a file, not a folder",
+                            "give a folder for the results")
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    return out
+
+
+@contextlib.contextmanager
+def _writing(folder: Path):
+    """Turn an OSError while writing under ``folder`` into SpecError("--out")."""
+    from nnviz.core.errors import SpecError
+
+    try:
+        yield
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SpecError("--out", f"cannot write results to {_short(folder)}: {reason}",
+                        "choose a folder you can write to") from None
+
+
+def _short(path) -> str:
+    """A path for a message, shortened in the middle when it is long."""
+    text = os.fspath(path)
+    return repr(text if len(text) <= 80 else text[:38] + "…" + text[-38:])
 
 
 def trainer_epoch_steps(exp) -> int:
     """Snapshot once per epoch in headless runs (the metrics CSV has a row per epoch)."""
     from nnviz.core.datasets import load_dataset
 
-    n_train = len(load_dataset(exp.dataset).X_train)
+    n_train = len(load_dataset(exp.dataset, base_dir=exp.base_dir).X_train)
     return max(1, -(-n_train // exp.training["batch_size"]))
 
 
@@ -177,13 +255,18 @@ def _json_number(value):
 
 def cmd_gradcheck(args) -> int:
     from nnviz.core.datasets import load_dataset
+    from nnviz.core.errors import SpecError
     from nnviz.core.gradcheck import check_network, format_table, passes, verdict
     from nnviz.core.network import Network
 
     exp = load_experiment(args.experiment)
     net = Network.from_spec(exp.model)
-    data = load_dataset(exp.dataset, input_shape=net.input_shape)
-    rows, n = check_network(net, data, max(1, args.samples), l2=exp.training.get("l2", 0.0))
+    data = load_dataset(exp.dataset, input_shape=net.input_shape, base_dir=exp.base_dir)
+    available = len(data.X_train)
+    if args.samples > available:
+        raise SpecError("--samples", f"must be at most {available} (the training samples of "
+                        f"{exp.dataset['name']}), got {args.samples}", f"use at most {available}")
+    rows, n = check_network(net, data, args.samples, l2=exp.training.get("l2", 0.0))
     print(f"Back propagation against autograd and central differences, {n} samples, float64"
           " (biases moved off 0 so no ReLU sits exactly on its kink):")
     print(format_table(rows))

@@ -1,9 +1,14 @@
-"""Activation functions with closed-form derivatives, stable for large inputs."""
+"""Activation functions with closed-form derivatives, stable for large inputs,
+and user formulas differentiated by autograd."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 from scipy.special import expit
+
+from .formula import compile_formula
 
 
 class Activation:
@@ -92,7 +97,8 @@ class LeakyReLU(Activation):
         return np.where(z > 0, z, self.alpha * z)
 
     def backward(self, z, a, grad_a):
-        return grad_a * np.where(z > 0, 1.0, self.alpha)
+        # alpha * grad_a, not where(z > 0, 1.0, alpha): two Python floats make a float64 array
+        return np.where(z > 0, grad_a, self.alpha * grad_a)
 
 
 class ELU(Activation):
@@ -125,11 +131,32 @@ class Softmax(Activation):
         return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
 
 
+class FormulaActivation(Activation):
+    """a = f(z) for a user formula such as "x * sigmoid(x)"; f' from autograd.
+
+    ``name`` is the formula text, so labels and probes show what was typed.
+    """
+
+    def __init__(self, formula: str, field: str = "activation.formula"):
+        super().__init__()
+        self.formula = compile_formula(formula, field)
+        self.name = self.formula.text
+
+    def forward(self, z):
+        return self.formula.f(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * self.formula.df(z)
+
+
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax)
 }
 
 
-def make_activation(name: str, **options) -> Activation:
-    """The activation called ``name`` (names as in ``ACTIVATIONS``)."""
+def make_activation(name: str | Mapping, **options) -> Activation:
+    """The activation called ``name`` (names as in ``ACTIVATIONS``), or for
+    ``{"formula": text}`` the FormulaActivation of that text."""
+    if isinstance(name, Mapping):
+        return FormulaActivation(name["formula"])
     return ACTIVATIONS[name](**options)

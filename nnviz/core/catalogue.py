@@ -19,12 +19,15 @@ from typing import Any, Mapping
 from .errors import SpecError
 
 __all__ = ["Param", "Entry", "describe", "LAYERS", "ACTIVATIONS", "COSTS", "COST_ALIASES",
-           "INITS", "OPTIMIZERS", "MODEL", "TRAINING", "check_params"]
+           "INITS", "OPTIMIZERS", "SCHEDULES", "MODEL", "TRAINING", "check_params"]
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: ``kind`` is "int", "float", "choice", "padding" or "text".
+    """One parameter: ``kind`` is "int", "float", "choice", "padding", "text" or "list".
+
+    A "list" holds values of kind ``item`` ("int" or "text"), each checked
+    against this parameter's range (e.g. a schedule's milestones).
 
     Numbers lie in [low, high] (an end is excluded when ``low_open`` or
     ``high_open``); ``scale="log"`` marks a number spanning decades (the GUI
@@ -45,6 +48,7 @@ class Param:
     nullable: bool = False
     default_from: str | None = None
     label: str = ""
+    item: str = ""
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` normalised (int, float, str or None), or SpecError naming ``where``."""
@@ -66,7 +70,17 @@ class Param:
             if isinstance(value, str):
                 return value
             raise SpecError(where, f"must be text, got {value!r}", "write it in double quotes")
+        if self.kind == "list":
+            return self._check_list(value, where)
         return self._check_number(value, where)
+
+    def _check_list(self, value: Any, where: str) -> list:
+        if not isinstance(value, (list, tuple)):
+            raise SpecError(where, f"must be a list, got {show_value(value)}",
+                            "write it in square brackets, e.g. [10, 20]")
+        item = Param(self.item, None, self.help, self.low, self.high, self.low_open,
+                     self.high_open)
+        return [item.check(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
     def _check_number(self, value: Any, where: str) -> int | float:
         if isinstance(value, bool) or not isinstance(value, Real):
@@ -112,7 +126,9 @@ class Param:
         d: dict[str, Any] = {"kind": self.kind, "default": self.default, "help": self.help}
         if self.label:
             d["label"] = self.label
-        if self.kind in ("int", "float", "padding"):
+        if self.item:
+            d["item"] = self.item
+        if self.kind in ("int", "float", "padding") or self.item in ("int", "float"):
             d["range"] = [self.low, self.high]
             if self.low_open or self.high_open:
                 d["open"] = [self.low_open, self.high_open]
@@ -198,7 +214,8 @@ ACTIVATION_NAMES = tuple(ACTIVATIONS)
 
 # --------------------------------------------------------------------------- layers
 def _activation(default: str) -> Param:
-    return Param("choice", default, "activation function a = f(z)", choices=ACTIVATION_NAMES,
+    return Param("choice", default, 'activation function a = f(z); or a formula in x, '
+                 'e.g. {"formula": "x * sigmoid(x)"}', choices=ACTIVATION_NAMES,
                  label="activation")
 
 
@@ -293,6 +310,39 @@ OPTIMIZERS: dict[str, Entry] = {
 }
 
 
+# --------------------------------------------------------------------------- schedules
+_GAMMA = "factor the rate is multiplied by"
+_EPOCHS_LIMIT = 1_000_000       # as MAX_COUNT below: the longest run
+
+SCHEDULES: dict[str, Entry] = {
+    "constant": Entry("constant", "the same learning rate η every epoch"),
+    "step": Entry("step (StepLR)", "η·γ^⌊epoch/step_size⌋: multiply by γ every step_size epochs", {
+        "step_size": Param("int", 10, "epochs between two decays", 1, _EPOCHS_LIMIT,
+                           label="step size"),
+        "gamma": Param("float", 0.1, _GAMMA + " at each step", 0.0, 1e6, label="γ")}),
+    "multistep": Entry("multistep (MultiStepLR)", "multiply by γ at each milestone epoch", {
+        "milestones": Param("list", [10, 20], "epochs at which the rate is multiplied by γ, "
+                            "increasing", 1, _EPOCHS_LIMIT, item="int", label="milestones"),
+        "gamma": Param("float", 0.1, _GAMMA + " at each milestone", 0.0, 1e6, label="γ")}),
+    "exponential": Entry("exponential (ExponentialLR)", "η·γ^epoch: multiply by γ every epoch", {
+        "gamma": Param("float", 0.9, _GAMMA + " every epoch", 0.0, 1e6, label="γ")}),
+    "cosine": Entry("cosine (CosineAnnealingLR)", "from η down to eta_min along half a cosine "
+                    "over t_max epochs: η_min + (η − η_min)(1 + cos(π·epoch/t_max))/2", {
+        "t_max": Param("int", 30, "epochs of the half cosine (η_min is reached at t_max)",
+                       1, _EPOCHS_LIMIT, label="t_max"),
+        "eta_min": Param("float", 0.0, "the smallest learning rate", 0.0, 1e6, label="η_min")}),
+    "linear": Entry("linear warm-up (LinearLR)", "η times a factor going linearly from "
+                    "start_factor to end_factor over total_iters epochs, then constant", {
+        "start_factor": Param("float", 1 / 3, "factor of η in the first epoch", 0.0, 1.0,
+                              low_open=True, label="start factor"),
+        "end_factor": Param("float", 1.0, "factor of η from epoch total_iters on", 0.0, 1.0,
+                            label="end factor"),
+        "total_iters": Param("int", 5, "epochs until end_factor is reached", 1, _EPOCHS_LIMIT,
+                             label="total epochs")}),
+}
+DEFAULT_SCHEDULE = "constant"
+
+
 # --------------------------------------------------------------------------- model, training
 MAX_COUNT = 1_000_000           # upper bound for epochs and batch_size
 
@@ -303,6 +353,10 @@ MODEL: dict[str, Param] = {
                   choices=tuple(INITS), label="initialisation"),
     "seed": Param("int", 0, "random seed of the initial weights, dropout and shuffling",
                   0, 2 ** 31 - 1, label="seed"),
+    "dtype": Param("choice", "float64", "floating-point precision of training: float32 is "
+                   "about twice as fast on large networks, float64 keeps every lesson's "
+                   "numbers exact (the gradient check always uses float64)",
+                   choices=("float64", "float32"), label="precision"),
 }
 
 TRAINING: dict[str, Param] = {
@@ -322,11 +376,11 @@ DEFAULT_OPTIMIZER = "adam"
 def describe() -> dict:
     """The whole catalogue as a JSON-serialisable dict.
 
-    Sections: layers, activations, costs, init, optimizers, datasets, model,
-    training; each choice has a label, a one-line help and its parameters
+    Sections: layers, activations, costs, init, optimizers, schedules, datasets,
+    model, training; each choice has a label, a one-line help and its parameters
     (kind, default, range or choices, help).  Omitted in a spec = the default.
     """
-    from .datasets import DATASETS, PARAMS   # datasets import scikit-learn: load on demand
+    from .datasets import CSV_DESCRIPTION, CSV_PARAMS, DATASETS, PARAMS   # load on demand
 
     def section(entries: Mapping[str, Entry]) -> dict:
         return {name: entry.to_dict() for name, entry in entries.items()}
@@ -338,13 +392,21 @@ def describe() -> dict:
                                         for alias, name in COST_ALIASES.items()}},
         "init": section(INITS),
         "optimizers": section(OPTIMIZERS),
+        "schedules": section(SCHEDULES),
         "datasets": {name: {"label": name, "help": DATASETS[name],
                             "params": {k: p.to_dict() for k, p in PARAMS[name].items()}}
-                     for name in DATASETS},
+                     for name in DATASETS} | {
+                         "csv": {"label": "CSV file", "help": CSV_DESCRIPTION,
+                                 "params": {k: p.to_dict() for k, p in CSV_PARAMS.items()}}},
         "model": {k: p.to_dict() for k, p in MODEL.items()},
         "training": {**{k: p.to_dict() for k, p in TRAINING.items()},
                      "optimizer": {"kind": "choice", "default": DEFAULT_OPTIMIZER,
                                    "choices": list(OPTIMIZERS),
                                    "help": "the update rule; its parameters are under "
-                                           "'optimizers'"}},
+                                           "'optimizers'"},
+                     "schedule": {"kind": "choice", "default": DEFAULT_SCHEDULE,
+                                  "choices": list(SCHEDULES),
+                                  "help": "how the learning rate changes per epoch (PyTorch's "
+                                          "lr_scheduler); its parameters are under "
+                                          "'schedules'"}},
     }

@@ -10,6 +10,15 @@ from .numerics import sum_of_squares
 _TINY = 1e-12
 
 
+def _clip_unit(a: np.ndarray) -> np.ndarray:
+    """a clipped into [TINY, 1 - TINY], in a's dtype.
+
+    In float32 1 - 1e-12 rounds to 1, where log(1 - a) is -inf: the upper bound is then
+    the largest float32 below 1 instead.
+    """
+    return np.clip(a, _TINY, min(1.0 - _TINY, 1.0 - np.finfo(a.dtype).epsneg))
+
+
 class Cost:
     name = ""
     # The output activation whose combination with this cost has the simple,
@@ -47,11 +56,11 @@ class BCE(Cost):
     fused_activation = "sigmoid"
 
     def value(self, a, y):
-        a = np.clip(a, _TINY, 1.0 - _TINY)
+        a = _clip_unit(a)
         return -float(np.sum(y * np.log(a) + (1.0 - y) * np.log1p(-a))) / len(a)
 
     def gradient(self, a, y):
-        a = np.clip(a, _TINY, 1.0 - _TINY)
+        a = _clip_unit(a)
         return (a - y) / (a * (1.0 - a) * len(a))
 
     def value_from_logits(self, z, y):

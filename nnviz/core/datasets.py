@@ -5,6 +5,9 @@ or just ``"moons"``) into a :class:`Dataset`: a train/validation split (stratifi
 for classification), scaled with statistics of the *training* split only, so no
 information from the validation data leaks into training.
 
+``{"name": "csv", "path": ..., "target": ...}`` reads the user's own file
+(``csv_data.py``), split and standardised like the built-in tables.
+
 Everything is deterministic from ``seed``. scikit-learn is imported lazily (it is
 slow to import) and the raw arrays of its loaders are cached read-only; every
 Dataset gets fresh arrays that callers may modify.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -329,6 +333,22 @@ PARAMS: dict[str, dict[str, Param]] = {name: dict(e.params) for name, e in _REGI
 DEFAULTS: dict[str, dict[str, Any]] = {
     name: {key: p.default for key, p in params.items()} for name, params in PARAMS.items()}
 
+#: The user's own CSV file (read by ``csv_data``); not in DATASETS, which lists the
+#: built-in sets a picker shows: a CSV file is opened, not picked.
+CSV_DESCRIPTION = ("Your own CSV file: a header row, one sample per line; numeric features "
+                   "(standardised), a target column of class labels or numbers")
+CSV_PARAMS: dict[str, Param] = {
+    "path": Param("text", "", "the CSV file; a relative path is read beside the experiment file"),
+    "target": Param("text", "", "the column to predict (empty: the last column)"),
+    "features": Param("list", None, "the feature columns (null: every other column)",
+                      item="text", nullable=True),
+    "task": Param("choice", None, "classification or regression (null: text labels or at most "
+                  "10 whole numbers are classes, other numbers regression)",
+                  choices=(CLASSIFICATION, REGRESSION), nullable=True),
+    "val_fraction": _VAL_FRACTION,
+    "seed": _SEED,
+}
+
 
 # --------------------------------------------------------------------------- #
 # load_dataset
@@ -336,16 +356,19 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def load_dataset(spec: str | Mapping[str, Any], *,
-                 input_shape: tuple[int, ...] | list[int] | None = None) -> Dataset:
+                 input_shape: tuple[int, ...] | list[int] | None = None,
+                 base_dir: str | os.PathLike | None = None) -> Dataset:
     """Build the data set ``spec`` names, split and scaled.
 
     ``input_shape`` is the model's per-sample input shape when known; image sets
     (digits, photos) then come flat ``(C*H*W,)`` or as NCHW images ``(C, H, W)``
     to match it (without it: digits flat, photos as images). A shape that fits
-    neither raises SpecError("model.input_shape").
+    neither raises SpecError("model.input_shape").  ``base_dir`` is where a
+    relative CSV path is read from (the experiment file's folder; default the
+    working directory).
     """
     name, params = _parse_spec(spec)
-    raw = _REGISTRY[name].build(params)
+    raw = _csv(params, base_dir) if name == "csv" else _REGISTRY[name].build(params)
     shape = _choose_shape(name, raw, input_shape)
     classify = bool(raw.class_names)
     if raw.holdout:
@@ -386,12 +409,13 @@ def _parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         raise SpecError("dataset", f"expected a name or an object, got {spec!r}",
                         'e.g. {"name": "moons", "noise": 0.2}')
     name = spec.get("name")
-    if not isinstance(name, str) or name not in _REGISTRY:
+    if not isinstance(name, str) or (name not in _REGISTRY and name != "csv"):
         problem = ("missing data set name" if name is None
                    else f"unknown data set {name!r}")
-        raise SpecError("dataset.name", problem, "choose one of: " + ", ".join(_REGISTRY))
-    allowed = PARAMS[name]
-    params = dict(DEFAULTS[name])
+        raise SpecError("dataset.name", problem,
+                        "choose one of: " + ", ".join(_REGISTRY) + ', or "csv" for your own file')
+    allowed = CSV_PARAMS if name == "csv" else PARAMS[name]
+    params = {key: p.default for key, p in allowed.items()}
     for key, value in spec.items():
         if key == "name":
             continue
@@ -399,7 +423,19 @@ def _parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
             raise SpecError(f"dataset.{key}", f"'{name}' has no parameter {key!r}",
                             "its parameters are: " + ", ".join(allowed))
         params[key] = allowed[key].check(value, f"dataset.{key}")
+    if name == "csv" and not params["path"].strip():
+        raise SpecError("dataset.path", "is missing", 'give the CSV file, e.g. "data.csv"')
     return name, params
+
+
+def _csv(params: Mapping, base_dir) -> _Raw:
+    """The CSV file of a "csv" spec, its relative path taken from ``base_dir``."""
+    from nnviz.core.csv_data import read_csv_table, table_arrays
+    path = os.path.join(os.fspath(base_dir) if base_dir is not None else os.getcwd(),
+                        os.path.expanduser(params["path"]))
+    X, y, names, _, _ = table_arrays(read_csv_table(os.path.normpath(path)), params["target"],
+                                     params["features"], params["task"])
+    return _Raw(X, y, names)
 
 
 def _split_indices(n: int, y: np.ndarray | None, params: Mapping,

@@ -1,14 +1,15 @@
 """Experiment files: data set, model and training settings in one JSON document.
 
 An experiment is what the GUI saves and loads, what a preset is and what the
-command line runs (format in DESIGN.md)::
+command line runs (format in docs/DESIGN.md)::
 
     {"format": "nnviz-experiment/1",
      "title": "optional", "description": "optional",
      "dataset": {"name": "digits", "val_fraction": 0.2, "seed": 0},
      "model": {...model spec...},
      "training": {"optimizer": {"name": "adam", "eta": 0.001}, "epochs": 30,
-                  "batch_size": 32, "l2": 0.0, "clip_norm": null}}
+                  "batch_size": 32, "l2": 0.0, "clip_norm": null,
+                  "schedule": {"name": "cosine", "t_max": 30}}}   (schedule optional)
 
 ``Experiment.from_dict`` validates everything and fills in the defaults, so an
 Experiment always holds the normalised form: the data set with all its
@@ -33,15 +34,17 @@ from typing import Any
 from nnviz.core.catalogue import DEFAULT_OPTIMIZER, TRAINING, Entry, check_params, show_value as _show
 from nnviz.core.errors import SpecError
 from nnviz.core.optimizers import make_optimizer
+from nnviz.core.schedules import normalise_schedule
 
 __all__ = ["Experiment", "FORMAT", "list_presets", "load_preset"]
 
 FORMAT = "nnviz-experiment/1"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64                  # nesting of JSON containers; real files need about 5
+MAX_TEXT = {"title": 200, "description": 10_000}   # characters: a toolbar line, a tooltip
 
 TOP_KEYS = ("format", "title", "description", "dataset", "model", "training")
-TRAINING_KEYS = ("optimizer", *TRAINING)
+TRAINING_KEYS = ("optimizer", *TRAINING, "schedule")
 TRAINING_ENTRY = Entry("training", "training settings", TRAINING)
 
 
@@ -50,7 +53,7 @@ class Experiment:
 
     ``training`` holds ``optimizer`` (dict), ``epochs`` (int >= 1),
     ``batch_size`` (int >= 1), ``l2`` (float >= 0) and ``clip_norm``
-    (None or float > 0).  ``title`` and ``description`` are optional text.
+    (None or float > 0), and ``schedule`` (dict) only if one was given.  ``title`` and ``description`` are optional text.
     """
 
     __hash__ = None  # mutable, compared by value
@@ -62,6 +65,8 @@ class Experiment:
         self.training = _check_training({} if training is None else training)
         self.title = _check_text(title, "title")
         self.description = _check_text(description, "description")
+        #: the folder of the file this came from (load sets it): relative data paths start here
+        self.base_dir: str | None = None
 
     # ------------------------------------------------------------------ dicts
     @classmethod
@@ -117,8 +122,13 @@ class Experiment:
     # ------------------------------------------------------------------ files
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Experiment":
-        """Read and validate an experiment file; SpecError("file", ...) if unreadable."""
-        return _from_bytes(_read_limited(path), os.fspath(path))
+        """Read and validate an experiment file; SpecError("file", ...) if unreadable.
+
+        ``base_dir`` becomes the file's folder, so a CSV path in it is read from there.
+        """
+        exp = _from_bytes(_read_limited(path), os.fspath(path))
+        exp.base_dir = os.path.dirname(os.path.abspath(os.fspath(path)))
+        return exp
 
     def save(self, path: str | os.PathLike) -> None:
         """Write pretty JSON atomically: a temporary file next to ``path``, then os.replace."""
@@ -196,30 +206,49 @@ def load_preset(name: str) -> Experiment:
 # ---------------------------------------------------------------------- reading files
 
 def _read_limited(path) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES; SpecError("file") otherwise."""
+    """The bytes of a regular file of at most MAX_FILE_BYTES; SpecError("file") otherwise.
+
+    Never blocks: FIFOs, devices and the like are refused before and after opening
+    (non-blocking), and a "regular" file that reports no size (/proc/kmsg) is not read.
+    """
     try:
         path = os.fspath(path)
     except TypeError:
         raise SpecError("file", f"not a file path: {path!r}", "give a path to a .json file") \
             from None
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError("file", f"{path!r} is not a regular file",
-                            "choose an experiment .json file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise SpecError("file", f"{path!r} is too large ({info.st_size} bytes; "
-                            f"experiment files are at most {MAX_FILE_BYTES} bytes)",
-                            "choose an experiment .json file")
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SpecError("file", f"cannot read {path!r}: {exc.strerror or exc}",
+        _check_regular(os.stat(path), path)
+        fd = os.open(path, os.O_RDONLY | _NO_WAIT)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            _check_regular(info, path)       # the same file we stat'ed, or refuse it
+            data = f.read(MAX_FILE_BYTES + 1) if info.st_size > 0 else b""
+    except BlockingIOError:
+        raise SpecError("file", f"{path!r} has nothing to read yet (a device or a pipe?)",
+                        "choose an experiment .json file") from None
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the path
+        raise SpecError("file", f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}",
                         "check the path and its permissions") from None
     if len(data) > MAX_FILE_BYTES:  # grew after stat
         raise SpecError("file", f"{path!r} is larger than {MAX_FILE_BYTES} bytes",
                         "choose an experiment .json file")
+    if not data:
+        raise SpecError("file", f"{path!r} is not valid JSON: it is empty",
+                        "choose an experiment .json file")
     return data
+
+
+_NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def _check_regular(info: os.stat_result, path: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError("file", f"{path!r} is not a regular file",
+                        "choose an experiment .json file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise SpecError("file", f"{path!r} is too large ({info.st_size} bytes; "
+                        f"experiment files are at most {MAX_FILE_BYTES} bytes)",
+                        "choose an experiment .json file")
 
 
 def _from_bytes(data: bytes, source: str) -> Experiment:
@@ -317,9 +346,15 @@ def _check_format(value: Any) -> None:
 
 
 def _check_text(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
-    raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    if not isinstance(value, str):
+        raise SpecError(field, f"must be text, got {_kind(value)}", "write it in double quotes")
+    limit = MAX_TEXT[field]
+    if len(value) > limit:
+        raise SpecError(field, f"is {len(value):,} characters long; at most {limit:,} fit",
+                        "shorten it")
+    return value
 
 
 def _check_dataset(spec: Any) -> dict:
@@ -358,6 +393,8 @@ def _check_training(spec: Any) -> dict:
             raise SpecError(_key_field("training", key), "unknown key",
                             "allowed keys: " + ", ".join(TRAINING_KEYS))
     optimizer = spec.get("optimizer", {"name": DEFAULT_OPTIMIZER})
-    values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items() if k != "optimizer"},
-                          "training")
+    values = check_params(TRAINING_ENTRY, {k: v for k, v in spec.items()
+                                           if k not in ("optimizer", "schedule")}, "training")
+    if "schedule" in spec:    # only when given: files without one stay as they were
+        values["schedule"] = normalise_schedule(spec["schedule"])
     return {"optimizer": make_optimizer(optimizer).to_spec(), **values}

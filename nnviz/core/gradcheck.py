@@ -3,7 +3,7 @@
 Two references, both independent of ``nnviz.core.layers``:
 
 * ``reference_cost`` writes the whole forward pass and cost again with
-  ``autograd.numpy``, straight from the model spec and DESIGN.md's definitions;
+  ``autograd.numpy``, straight from the model spec and docs/DESIGN.md's definitions;
   ``autograd.grad`` of it gives exact gradients (``reference_gradients``).
 * ``finite_difference_gradients`` perturbs each parameter element and takes
   central differences of the cost, so it needs no model of the layers at all.
@@ -27,7 +27,9 @@ Conventions implemented by the reference (the network must match them):
 * batchnorm: training mode: batch mean and biased batch variance over every axis
   except axis 1 (per feature for (N, F), per channel for NCHW), ``eps`` 1e-5.
 * activations: identity, sigmoid, tanh, relu, leaky_relu (alpha 0.01), elu
-  (alpha 1.0), softmax over axis 1; a layer's ``"alpha"`` key overrides the default.
+  (alpha 1.0), softmax over axis 1; a layer's ``"alpha"`` key overrides the default;
+  ``{"formula": text}`` applies the formula's autograd.numpy function (so the check
+  compares the network's element-wise derivative with autograd through the whole net).
 * costs, mean over samples of the sum over outputs: mse ``(a - y)**2``,
   bce ``-(y log a + (1 - y) log(1 - a))``, cross_entropy ``-y log a``; softmax +
   cross_entropy and sigmoid + bce are evaluated from the logits (log-sum-exp).
@@ -49,6 +51,7 @@ import numpy as np
 
 from nnviz.core.catalogue import COST_ALIASES
 from nnviz.core.errors import SpecError
+from nnviz.core.formula import compile_formula
 
 DEFAULT_ALPHA = {"leaky_relu": 0.01, "elu": 1.0}
 WEIGHTED_KINDS = ("dense", "conv2d")
@@ -136,6 +139,8 @@ def log_softmax(z):
 
 def activate(z, name: str, alpha: float | None = None):
     """Apply the named activation element-wise (softmax: over axis 1)."""
+    if isinstance(name, dict):      # {"formula": text}: the same autograd.numpy function
+        return compile_formula(name["formula"]).autograd_fn()(z)
     if alpha is None:
         alpha = DEFAULT_ALPHA.get(name)
     if name == "identity":
@@ -182,7 +187,7 @@ def _apply_layer(layer: dict, p: dict, a, mask):
     elif kind == "batchnorm":
         z = batchnorm(a, p["gamma"], p["beta"], layer.get("eps", 1e-5))
     else:
-        raise SpecError("layers", f"unknown layer type {kind!r}", "see DESIGN.md for the layer types")
+        raise SpecError("layers", f"unknown layer type {kind!r}", "see describe()[\"layers\"] for the layer types")
     if kind in ACTIVATED_KINDS:
         name, alpha = _activation_of(layer)
         return z, name, activate(z, name, alpha)
@@ -440,6 +445,15 @@ def error_floors(cost: float, eps: float = 1e-6) -> tuple[float, float]:
     return 1e-8 * scale, 1e-9 / eps * scale
 
 
+def in_float64(net):
+    """``net`` itself if it computes in float64, else a float64 copy (``Network.copy``).
+
+    Finite differences with eps 1e-6 and tolerances of 1e-6 are meaningless in float32,
+    whose rounding error is about 1e-7 relative.
+    """
+    return net if np.dtype(getattr(net, "dtype", np.float64)) == np.float64 else net.copy("float64")
+
+
 def check_gradients(net, X, Y, l2: float = 0.0, eps: float = 1e-6,
                     max_elements: int | None = 200, seed: int = 0) -> list[GradCheckRow]:
     """Run ``net.compute_gradients`` and compare ``layer.grads`` with both references.
@@ -449,7 +463,10 @@ def check_gradients(net, X, Y, l2: float = 0.0, eps: float = 1e-6,
     the first ``compute_gradients`` call.
 
     Gradient norms below ``error_floors`` count as zero (see ``relative_error``).
+    The check needs float64: a network of another dtype (``model.dtype`` float32) is
+    checked on a float64 copy, and its own grads are left alone.
     """
+    net = in_float64(net)
     exact_floor, numeric_floor = error_floors(net.compute_gradients(X, Y, l2), eps)
     backprop = [{k: np.array(v, dtype=np.float64) for k, v in layer.grads.items()}
                 for layer in net.layers]
@@ -510,13 +527,13 @@ def move_off_kinks(net, scale: float = 0.1, seed: int = 0) -> None:
 def check_network(net, dataset, samples: int = 8, l2: float = 0.0) -> tuple[list[GradCheckRow], int]:
     """``check_gradients`` on a copy of ``net``, over the first ``samples`` training samples.
 
-    The copy's biases are moved off 0 first (``move_off_kinks``); ``net`` itself is
-    not touched, so this can run on the network being trained. Returns (rows,
-    number of samples used).
+    The copy is float64 whatever ``net``'s dtype, and its biases are moved off 0 first
+    (``move_off_kinks``); ``net`` itself is not touched, so this can run on the network
+    being trained. Returns (rows, number of samples used).
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise SpecError("samples", f"must be a whole number >= 1, got {samples!r}", "use e.g. 8")
-    copy = net.copy()
+    copy = net.copy("float64")
     n = min(samples, len(dataset.X_train))
     X = dataset.X_train[:n]
     Y = dataset.targets(dataset.y_train[:n], int(np.prod(copy.output_shape)))

@@ -15,6 +15,8 @@ from numpy.lib.stride_tricks import as_strided
 from . import catalogue
 from .activations import make_activation
 from .errors import SpecError
+from .formula import compile_formula
+from .im2col import Im2col
 from .init import INITIALISERS
 
 
@@ -27,7 +29,8 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
     """The layer's options checked against the catalogue, defaults filled in.
 
     The options of the chosen activation (e.g. leaky ReLU's alpha) sit beside
-    it in the layer spec.
+    it in the layer spec; ``{"formula": "x * sigmoid(x)"}`` in place of a name
+    is a user formula (see ``formula.py``).
     """
     entry = catalogue.LAYERS[spec["type"]]
     prefix = f"layers[{index}]"
@@ -36,7 +39,9 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
         if not isinstance(key, str):
             raise SpecError(prefix, f"keys must be text, got {key!r}", "write the key in quotes")
     act_options = {}
-    if "activation" in entry.params:
+    if "activation" in entry.params and isinstance(body.get("activation"), dict):
+        act_options = {"activation": _formula_spec(body.pop("activation"), index)}
+    elif "activation" in entry.params:
         name = entry.params["activation"].check(body.pop("activation", entry.params["activation"].default),
                                                 _field(index, "activation"))
         act_entry = catalogue.ACTIVATIONS[name]
@@ -47,6 +52,18 @@ def parse_layer_spec(spec: dict, index: int) -> dict:
             raise SpecError(_field(index, key), f"unknown key for a {spec['type']} layer",
                             f"allowed keys: {', '.join(sorted(entry.params)) or 'none'}")
     return {**catalogue.check_params(entry, body, prefix, skip=("activation",)), **act_options}
+
+
+def _formula_spec(spec: dict, index: int) -> dict:
+    """``{"formula": text}`` checked (the formula compiles), text stripped."""
+    where = _field(index, "activation")
+    for key in spec:
+        if key != "formula":
+            raise SpecError(f"{where}.{key}" if isinstance(key, str) else where,
+                            f"unknown key {key!r}", 'write {"formula": "x * sigmoid(x)"}')
+    if "formula" not in spec:
+        raise SpecError(f"{where}.formula", "is missing", 'write {"formula": "x * sigmoid(x)"}')
+    return {"formula": compile_formula(spec["formula"], f"{where}.formula").text}
 
 
 # --------------------------------------------------------------------------- numpy helpers
@@ -76,35 +93,12 @@ class _Scratch:
         return bufs
 
 
-def _taps(kernel, stride, pads, in_hw, out_hw):
-    """The kernel taps (i, j) that touch the input, with where they read and write.
-
-    Tap (i, j) multiplies input pixel (oy*s + i - pt, ox*s + j - pl) into output pixel
-    (oy, ox); outputs whose input pixel lies in the zero padding are skipped.  Returns
-    (i, j, out_rows, out_cols, in_rows, in_cols) with slices.
-    """
-    def ranges(before, size, out):
-        result = []
-        for i in range(kernel):
-            lo = max(0, -(-(before - i) // stride))
-            hi = min(out, (size - 1 - i + before) // stride + 1)
-            if hi <= lo:
-                result.append(None)
-            else:
-                start = lo * stride + i - before
-                result.append((slice(lo, hi), slice(start, start + stride * (hi - lo - 1) + 1, stride)))
-        return result
-    rows = ranges(pads[0][0], in_hw[0], out_hw[0])
-    cols = ranges(pads[1][0], in_hw[1], out_hw[1])
-    return [(i, j, rows[i][0], cols[j][0], rows[i][1], cols[j][1])
-            for i in range(kernel) for j in range(kernel) if rows[i] is not None and cols[j] is not None]
-
-
 # --------------------------------------------------------------------------- base classes
 class Layer:
     """A layer without parameters; subclasses override what they need."""
 
     kind = ""
+    dtype = np.dtype(np.float64)   # of parameters and buffers; the network sets it before build
 
     def __init__(self, spec: dict, index: int):
         self.index = index
@@ -125,6 +119,10 @@ class Layer:
         self.output_shape = self.infer_output_shape(self.input_shape)
         return self.output_shape
 
+    def _initial(self, init, rng, shape, fan_in, fan_out):
+        """Initial weights drawn in float64 (the same numbers for every dtype), then cast."""
+        return INITIALISERS[init](rng, shape, fan_in, fan_out).astype(self.dtype, copy=False)
+
     def infer_output_shape(self, input_shape: tuple) -> tuple:
         """The per-sample output shape for ``input_shape``; SpecError if it does not fit.
 
@@ -142,7 +140,7 @@ class Layer:
         return f"{self.kind} {self.index}{act}"
 
     def to_spec(self) -> dict:
-        return dict(self.spec)
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in self.spec.items()}
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         return x
@@ -164,9 +162,12 @@ class ActivatedLayer(Layer):
     """A layer computing a = f(z); keeps z, a and delta = dC/dz of the last batch."""
 
     def _configure(self):
-        options = {k: v for k, v in self.spec.items()
-                   if k in catalogue.ACTIVATIONS[self.spec["activation"]].params}
-        self.activation = make_activation(self.spec["activation"], **options)
+        act = self.spec["activation"]
+        if isinstance(act, dict):       # {"formula": ...}, checked by parse_layer_spec
+            self.activation = make_activation(act)
+            return
+        options = {k: v for k, v in self.spec.items() if k in catalogue.ACTIVATIONS[act].params}
+        self.activation = make_activation(act, **options)
 
     def forward(self, x, training):
         self.z = self._linear(x, training)
@@ -205,8 +206,8 @@ class Dense(ActivatedLayer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         n_in, n_out = input_shape[0], out[0]
-        self.params = {"W": INITIALISERS[init](rng, (n_in, n_out), n_in, n_out),
-                       "b": np.zeros(n_out)}
+        self.params = {"W": self._initial(init, rng, (n_in, n_out), n_in, n_out),
+                       "b": np.zeros(n_out, self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         return out
 
@@ -219,7 +220,11 @@ class Dense(ActivatedLayer):
     def _linear_backward(self, delta, need_input_grad):
         np.matmul(self.x.T, delta, out=self.grads["W"])
         delta.sum(axis=0, out=self.grads["b"])
-        return delta @ self.params["W"].T if need_input_grad else None
+        if not need_input_grad:
+            return None
+        # (W @ delta.T).T equals delta @ W.T, and OpenBLAS runs this product
+        # 1.5 to 1.9 times faster for 512-1024 units (a transposed view; no copy)
+        return (self.params["W"] @ delta.T).T
 
 
 def conv_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -236,11 +241,12 @@ def conv_padding(padding, size: int, kernel: int, stride: int) -> tuple[int, int
 class Conv2D(ActivatedLayer):
     """2-D cross-correlation over NCHW images, as in every deep-learning library.
 
-    im2col per sample: ``cols`` is (N, C*k*k + 1, OH*OW), filled by one copy per kernel
-    tap over contiguous rows (plus a constant row of ones for the bias), and
-    z[n] = [W | b] @ cols[n] is already NCHW.  Taps over the zero padding are never
-    written: those entries of the reused buffer stay zero.  Stacked small products also
-    keep BLAS on one thread (one large product would wake its thread pool).
+    im2col per sample (``im2col.py``): ``cols`` is (N, C*k*k + 1, OH*OW) with a
+    constant row of ones for the bias, so z[n] = [W | b] @ cols[n] is already NCHW
+    and the sum over n of cols[n] @ delta[n].T is [dW | db].T: one stacked matrix
+    product each, every buffer reused between batches of the same size.  Stacked
+    per-sample products keep BLAS on one thread for small images (one large product
+    would wake its pool) and beat one large product for large ones (cache).
     """
 
     kind = "conv2d"
@@ -259,74 +265,45 @@ class Conv2D(ActivatedLayer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
-        self.params = {"W": INITIALISERS[init](rng, (f, c, k, k), c * k * k, f * k * k),
-                       "b": np.zeros(f)}
+        self.params = {"W": self._initial(init, rng, (f, c, k, k), c * k * k, f * k * k),
+                       "b": np.zeros(f, self.dtype)}
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
-        _, h, w = input_shape
-        taps = _taps(k, self.spec["stride"], self.pads, (h, w), out[1:])
-        # A tap reading every input pixel once (the centre one for stride 1, "same")
-        # initialises dx in col2im; otherwise dx starts from zeros.
-        full = [t for t in taps if t[4] == slice(0, h, 1) and t[5] == slice(0, w, 1)]
-        self._dx_first = full[0] if full else None
-        self._taps = ([self._dx_first] if full else []) + [t for t in taps if not full or t is not full[0]]
+        self._im2col = Im2col(c, input_shape[1:], k, self.spec["stride"], self.pads, out[1:])
         self._scratch = _Scratch(self._make_scratch)
         return out
 
     def _make_scratch(self, n, training):
-        (c, _, _), (f, oh, ow), k = self.input_shape, self.output_shape, self.spec["kernel_size"]
-        ckk = c * k * k
-        # cols[n] holds the C*k*k tap rows and a row of ones, so that one product with
-        # [W | b] gives z, and the product of delta with cols gives [dW | db].
-        cols = np.zeros((n, ckk + 1, oh * ow))
-        cols[:, ckk] = 1.0
-        taps = cols[:, :ckk].reshape(n, c, k, k, oh, ow)
-        assert np.shares_memory(taps, cols)  # splitting axes always gives a view
-        bufs = {"cols": cols, "wb": np.empty((f, ckk + 1)),
-                # destination views of the tap copies (forward)
-                "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps]}
+        f, ckk = self.spec["filters"], self._im2col.ckk
+        bufs = self._im2col.buffers(n, self.dtype, training)
+        bufs["wb"] = np.empty((f, ckk + 1), self.dtype)
         if training:  # evaluation never back-propagates: no backward buffers
-            dcols = np.empty((n, c, k, k, oh, ow))
-            bufs.update(dcols=dcols, dwb=np.empty((n, f, ckk + 1)), dwb_sum=np.empty((f, ckk + 1)),
-                        dcols_taps=[dcols[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self._taps])
+            bufs.update(dwb=np.empty((n, ckk + 1, f), self.dtype),     # transposed: see backward
+                        dwb_sum=np.empty((ckk + 1, f), self.dtype))
         return bufs
 
     def _linear(self, x, training):
-        n = x.shape[0]
-        f, oh, ow = self.output_shape
+        n, (f, oh, ow) = x.shape[0], self.output_shape
         bufs = self._scratch.get(n, training)
-        for dst, (_, _, _, _, iy, ix) in zip(bufs["cols_taps"], self._taps):
-            np.copyto(dst, x[:, :, iy, ix])
+        self._im2col.fill(bufs, x)
         wb = bufs["wb"]
         np.copyto(wb[:, :-1], self.params["W"].reshape(f, -1))
         wb[:, -1] = self.params["b"]
         self._bufs = bufs
-        self.cols = bufs["cols"]  # (N, C*k*k + 1, OH*OW)
-        return np.matmul(wb, self.cols).reshape(n, f, oh, ow)
+        return np.matmul(wb, bufs["cols"]).reshape(n, f, oh, ow)
 
     def _linear_backward(self, delta, need_input_grad):
-        n = delta.shape[0]
-        f, oh, ow = self.output_shape
-        bufs = self._bufs
-        d = delta.reshape(n, f, oh * ow)
-        dwb = np.sum(np.matmul(d, self.cols.transpose(0, 2, 1), out=bufs["dwb"]), axis=0, out=bufs["dwb_sum"])
-        np.copyto(self.grads["W"].reshape(f, -1), dwb[:, :-1])
-        np.copyto(self.grads["b"], dwb[:, -1])
+        bufs, f = self._bufs, self.spec["filters"]
+        d = delta.reshape(delta.shape[0], f, -1)          # (N, F, OH*OW)
+        # [dW | db].T = sum over n of cols[n] @ d[n].T: OpenBLAS runs this product about
+        # 1.5 times faster than d[n] @ cols[n].T (measured at 16x16 with 16 -> 32 filters)
+        dwb = np.sum(np.matmul(bufs["cols"], d.transpose(0, 2, 1), out=bufs["dwb"]), axis=0,
+                     out=bufs["dwb_sum"])
+        np.copyto(self.grads["W"].reshape(f, -1), dwb[:-1].T)
+        np.copyto(self.grads["b"], dwb[-1])
         if not need_input_grad:
             return None
-        c, h, w = self.input_shape
-        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"].reshape(n, -1, oh * ow))
-        sources = bufs["dcols_taps"]
-        if self._dx_first is None:
-            dx = np.zeros((n, c, h, w))
-            start = 0
-        else:
-            dx = np.empty((n, c, h, w))
-            np.copyto(dx, sources[0])
-            start = 1
-        for src, (_, _, _, _, iy, ix) in zip(sources[start:], self._taps[start:]):
-            view = dx[:, :, iy, ix]
-            view += src
-        return dx
+        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"])
+        return self._im2col.input_grad(bufs, self.dtype)
 
 
 class _Pool2D(Layer):
@@ -361,7 +338,7 @@ class _Pool2D(Layer):
     def _make_scratch(self, n, training):
         c, oh, ow = self.output_shape
         pp = self.spec["size"] ** 2
-        return {"win": np.empty((pp, n * c * oh * ow))}
+        return {"win": np.empty((pp, n * c * oh * ow), self.dtype)}
 
     def _windows(self, a):
         """View (N, C, OH, p, OW, p) of a's windows (s >= p: they do not overlap)."""
@@ -408,7 +385,8 @@ class _Pool2D(Layer):
         n = grad_out.shape[0]
         c, oh, ow = self.output_shape
         p, s = self.spec["size"], self.spec["stride"]
-        dx = np.empty((n,) + self.input_shape) if self._covers else np.zeros((n,) + self.input_shape)
+        shape = (n,) + self.input_shape
+        dx = np.empty(shape, self.dtype) if self._covers else np.zeros(shape, self.dtype)
         for i in range(p):
             for j in range(p):
                 view = dx[:, :, i:i + s * oh:s, j:j + s * ow:s]
@@ -495,7 +473,9 @@ class Dropout(Layer):
         if not training or rate == 0.0:
             self.mask = None
             return x
-        self.mask = (self.rng.random(x.shape) >= rate) / (1.0 - rate)
+        # float64 draws whatever the dtype: the same seed drops the same units
+        self.mask = (self.rng.random(x.shape) >= rate).astype(x.dtype)
+        self.mask *= 1.0 / (1.0 - rate)
         return x * self.mask
 
     def backward(self, grad_out, need_input_grad=True):
@@ -513,9 +493,9 @@ class BatchNorm(Layer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         c = input_shape[0]
-        self.params = {"gamma": np.ones(c), "beta": np.zeros(c)}
+        self.params = {"gamma": np.ones(c, self.dtype), "beta": np.zeros(c, self.dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.running_mean, self.running_var = np.zeros(c), np.ones(c)
+        self.running_mean, self.running_var = np.zeros(c, self.dtype), np.ones(c, self.dtype)
         image = len(input_shape) == 3
         self.axes = (0, 2, 3) if image else (0,)
         self.bshape = (1, c, 1, 1) if image else (1, c)

@@ -13,7 +13,7 @@ from .errors import SpecError
 from .layers import ActivatedLayer, make_layer
 from .numerics import sum_of_squares
 
-SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed"}
+SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed", "dtype"}
 # Training memory for a batch of this many samples must fit in half the machine.
 _MEMORY_BATCH = 256
 RUNNING_STATISTICS = ("running_mean", "running_var")   # state besides params (batch norm)
@@ -27,10 +27,11 @@ def _machine_memory() -> int:
 
 
 class Network:
-    """A feed-forward network built from a model spec (see DESIGN.md)."""
+    """A feed-forward network built from a model spec (see docs/DESIGN.md)."""
 
-    def __init__(self, layers, input_shape, cost, init, seed):
+    def __init__(self, layers, input_shape, cost, init, seed, dtype="float64"):
         self.layers = layers
+        self.dtype = np.dtype(dtype)   # of parameters, activations, gradients
         self.input_shape = tuple(input_shape)
         self.cost_name = cost
         self.cost = make_cost(cost)
@@ -54,6 +55,7 @@ class Network:
                                    "cost")
         init = MODEL["init"].check(spec.get("init", MODEL["init"].default), "init")
         seed = MODEL["seed"].check(spec.get("seed", MODEL["seed"].default), "seed")
+        dtype = MODEL["dtype"].check(spec.get("dtype", MODEL["dtype"].default), "dtype")
         layer_specs = spec.get("layers")
         if not isinstance(layer_specs, list) or not layer_specs:
             raise SpecError("layers", "the network needs at least one layer",
@@ -63,32 +65,32 @@ class Network:
         for layer in layers:  # shapes first: no memory is allocated for an invalid stack
             shape = layer.infer_output_shape(shape)
             layer.output_shape = shape
-        _check_memory(layers, input_shape)
+        _check_memory(layers, input_shape, np.dtype(dtype).itemsize)
         _check_output(layers[-1], cost)
         rng = np.random.default_rng(int(seed))
         shape = input_shape
         for layer in layers:
+            layer.dtype = np.dtype(dtype)
             shape = layer.build(shape, rng, init)
-        return cls(layers, input_shape, cost, init, int(seed))
+        return cls(layers, input_shape, cost, init, int(seed), dtype)
 
     def to_spec(self) -> dict:
         return {"input_shape": list(self.input_shape),
                 "layers": [layer.to_spec() for layer in self.layers],
-                "cost": self.cost_name, "init": self.init, "seed": self.seed}
+                "cost": self.cost_name, "init": self.init, "seed": self.seed,
+                "dtype": self.dtype.name}
 
     # ------------------------------------------------------------------ computation
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """The output activations for a batch X of shape (N,) + input_shape."""
-        self._check_input(X)
-        out = X
+        out = self._check_input(X)
         for layer in self.layers:
             out = layer.forward(out, training)
         return out
 
     def activations(self, X: np.ndarray) -> list[np.ndarray]:
         """The output of every layer at evaluation, in order (copies)."""
-        self._check_input(X)
-        outputs, out = [], X
+        outputs, out = [], self._check_input(X)
         for layer in self.layers:
             out = layer.forward(out, False)
             outputs.append(np.array(out, copy=True))
@@ -96,7 +98,7 @@ class Network:
 
     def cost_value(self, output: np.ndarray, Y: np.ndarray) -> float:
         """The cost of ``output`` against targets Y (no L2 term)."""
-        return self.cost.value(output, Y)
+        return self.cost.value(output, self.as_dtype(Y))
 
     def l2_penalty(self) -> float:
         """sum over dense and conv weights of W^2 (multiply by l2/2 for the cost)."""
@@ -112,7 +114,7 @@ class Network:
         """
         output = self.forward(X, training=True)
         last = self.layers[-1]
-        loss, grad, is_delta = self.output_gradient(output, Y)
+        loss, grad, is_delta = self.output_gradient(output, self.as_dtype(Y))
         if is_delta:
             grad = last.backward_delta(grad, len(self.layers) > 1)
         else:
@@ -139,10 +141,15 @@ class Network:
             return self.cost.value_from_logits(last.z, Y), (output - Y) / len(output), True
         return self.cost.value(output, Y), self.cost.gradient(output, Y), False
 
-    def copy(self) -> "Network":
+    def copy(self, dtype: str | None = None) -> "Network":
         """An independent network computing the same function: same spec, parameters
-        and batch-norm running statistics; no cached batch, grads at zero."""
-        twin = Network.from_spec(self.to_spec())
+        and batch-norm running statistics; no cached batch, grads at zero.
+
+        ``dtype`` ("float32" or "float64") gives the copy another precision, e.g. a
+        float64 copy of a float32 network for the gradient check.
+        """
+        spec = self.to_spec() if dtype is None else {**self.to_spec(), "dtype": dtype}
+        twin = Network.from_spec(spec)
         for mine, theirs in zip(self.layers, twin.layers):
             for name, value in mine.params.items():
                 np.copyto(theirs.params[name], value)
@@ -155,10 +162,16 @@ class Network:
         act = last.activation
         return act is not None and act.name == self.cost.fused_activation
 
+    def as_dtype(self, array: np.ndarray) -> np.ndarray:
+        """``array`` in the network's dtype (itself when it already is: no copy)."""
+        return np.asarray(array, dtype=self.dtype)
+
     def _check_input(self, X):
+        """X in the network's dtype; SpecError if its sample shape does not fit."""
         if X.ndim != len(self.input_shape) + 1 or X.shape[1:] != self.input_shape:
             raise SpecError("input", f"expected a batch of shape (N, {', '.join(map(str, self.input_shape))}),"
                             f" got {X.shape}", "give the model's input_shape the data's sample shape")
+        return self.as_dtype(X)
 
     @property
     def weighted_layers(self) -> list:
@@ -168,6 +181,11 @@ class Network:
     @property
     def param_count(self) -> int:
         return sum(layer.param_count for layer in self.layers)
+
+    @property
+    def sample_bytes(self) -> int:
+        """Bytes a training pass keeps per sample (activations, gradients, im2col columns)."""
+        return self.dtype.itemsize * _sizes(self.layers, self.input_shape)[1]
 
 
 def _parse_input_shape(shape):
@@ -193,7 +211,9 @@ def _check_output(last, cost):
                         "end the network with flatten and dense layers")
 
 
-def _check_memory(layers, input_shape):
+def _sizes(layers, input_shape) -> tuple[int, int]:
+    """(parameters, values per sample): the values a training pass keeps for one sample
+    (the input, z, a and delta of every layer, im2col columns)."""
     params = 0
     values = int(np.prod(input_shape))
     fan_in = input_shape
@@ -206,7 +226,12 @@ def _check_memory(layers, input_shape):
             values += fan_in[0] * k * k * int(np.prod(layer.output_shape[1:]))  # im2col columns
         values += 3 * int(np.prod(layer.output_shape))
         fan_in = layer.output_shape
-    need = 8 * (4 * params + _MEMORY_BATCH * values)  # params, grads, optimiser state; activations
+    return params, values
+
+
+def _check_memory(layers, input_shape, itemsize=8):
+    params, values = _sizes(layers, input_shape)
+    need = itemsize * (4 * params + _MEMORY_BATCH * values)  # params, grads, optimiser state; activations
     have = _machine_memory() // 2
     if need > have:
         raise SpecError("layers", f"the network would need about {need / 2**30:.1f} GiB of memory,"

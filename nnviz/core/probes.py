@@ -18,17 +18,31 @@ def dead_fraction(z: np.ndarray) -> float:
 
 
 def activation_sample(a: np.ndarray, size: int = SAMPLE_SIZE) -> np.ndarray:
-    """At most ``size`` evenly strided activation values (a copy)."""
+    """At most ``size`` evenly strided activation values (a copy, in a's dtype)."""
     flat = a.reshape(-1)
     stride = max(1, -(-flat.size // size))
-    return np.array(flat[::stride][:size], dtype=np.float64)
+    return np.array(flat[::stride][:size])
 
 
-def probe_layer(layer, weights_before: np.ndarray | None, grad_scale: float = 1.0) -> LayerProbe:
+def inactive_fraction(z: np.ndarray) -> float:
+    """The share of a ReLU layer's outputs that are off (z <= 0), over samples and units."""
+    return 1.0 - float(np.count_nonzero(z > 0)) / max(z.size, 1)
+
+
+def weight_gain(w: np.ndarray, weight_norm: float) -> float:
+    """sqrt(fan_in * mean(W^2)) = ||W|| / sqrt(units): He gives 1.41, N(0, 1) sqrt(fan_in)."""
+    units = w.shape[-1] if w.ndim == 2 else w.shape[0]   # dense (in, out); conv (F, C, k, k)
+    return weight_norm / float(np.sqrt(units))
+
+
+def probe_layer(layer, weights_before: np.ndarray | None, grad_scale: float = 1.0,
+                initial_weight_norm: float = float("nan")) -> LayerProbe:
     """The probe of a weighted layer after a step.
 
     ``weights_before`` is W before the optimiser's update (None: ratio unknown);
-    ``grad_scale`` undoes gradient clipping, so the probe shows the raw gradient.
+    ``grad_scale`` undoes gradient clipping, so the probe shows the raw gradient;
+    ``initial_weight_norm`` (||W|| before training) lets the diagnosis tell a grown
+    network from its initialisation.
     """
     w, a, act = layer.params["W"], layer.a, layer.activation
     weight_norm = _norm(w)
@@ -50,4 +64,7 @@ def probe_layer(layer, weights_before: np.ndarray | None, grad_scale: float = 1.
         saturated_fraction=act.saturated_fraction(a),
         dead_fraction=dead_fraction(layer.z) if act.relu_family else 0.0,
         act_sample=activation_sample(a),
+        initial_weight_norm=initial_weight_norm,
+        weight_gain=weight_gain(w, weight_norm),
+        inactive_fraction=inactive_fraction(layer.z) if act.relu_family else 0.0,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,10 @@ class LayerProbe:
     saturated_fraction: float     # sigmoid a<0.05 or a>0.95; tanh |a|>0.9; else 0
     dead_fraction: float          # ReLU family: units with z<=0 for every sample; else 0
     act_sample: np.ndarray = field(repr=False)  # bounded sample of activations, for histograms
+    # for the diagnosis (defaults: unknown)
+    initial_weight_norm: float = math.nan  # ||W|| before the first step
+    weight_gain: float = math.nan  # sqrt(fan_in * mean W^2): He 1.41, N(0,1) sqrt(fan_in)
+    inactive_fraction: float = 0.0  # ReLU family: outputs with z<=0 (all samples and units)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,15 @@ class Snapshot:
     train_accuracy: float | None  # None for regression
     val_accuracy: float | None
     layers: tuple[LayerProbe, ...]
-    learning_rate: float
+    learning_rate: float          # the rate of the step that made the snapshot (scheduled)
     done: bool = False            # the last snapshot of a run
     stop_reason: str = ""         # why the run ended ("finished", "stopped", "diverged: ...")
+    # the loss so far, for the diagnosis (defaults: unknown)
+    baseline_loss: float = math.nan  # loss of always predicting the mean training target
+    peak_loss: float = math.nan      # highest mini-batch loss so far
+    peak_step: int = 0               # the step of peak_loss
+
+    @property
+    def eta(self) -> float:
+        """The learning rate of the step that made this snapshot (after any schedule)."""
+        return self.learning_rate

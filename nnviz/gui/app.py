@@ -16,7 +16,7 @@ def main(path: str | None = None) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
-    from nnviz.core.experiment import Experiment
+    from nnviz.cli import experiment_and_file
     from nnviz.gui.gc_policy import collect_on_gui_thread
     from nnviz.gui.main_window import MainWindow
     from nnviz.gui.settings import Settings
@@ -24,7 +24,7 @@ def main(path: str | None = None) -> int:
     experiment = None
     if path is not None:
         try:
-            experiment = Experiment.load(path)
+            experiment, path = experiment_and_file(path)   # a file, or a preset's name
         except SpecError as exc:
             print(f"nnviz: cannot open {path}: {exc}", file=sys.stderr)
             return 2

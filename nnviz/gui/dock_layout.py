@@ -4,16 +4,28 @@ on the right, and the way back to that arrangement ("Reset layout")."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QTabWidget, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QScrollArea, QTabBar,
+                               QTabWidget, QWidget)
 
 STATE_VERSION = 2          # bump when the dock layout changes incompatibly
 _LEFT, _RIGHT = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
 
 
-def make_dock(window: QMainWindow, key: str, title: str, widget: QWidget) -> QDockWidget:
-    """A movable, floatable, closable dock named ``<key>Dock`` holding ``widget``."""
+def make_dock(window: QMainWindow, key: str, title: str, widget: QWidget,
+              scroll: bool = False) -> QDockWidget:
+    """A movable, floatable, closable dock named ``<key>Dock`` holding ``widget``
+    (with ``scroll``, in a vertical scroll area: a long panel never makes the
+    window taller than the screen, e.g. a projector's 720 lines)."""
     dock = QDockWidget(title, window)
     dock.setObjectName(f"{key}Dock")
+    if scroll:
+        area = QScrollArea()
+        area.setObjectName(f"{key}Scroll")
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        widget = area
     dock.setWidget(widget)
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont
+from superqt import QElidingLabel
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget)
 
@@ -33,7 +34,6 @@ from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
 from nnviz.gui.panels.runs_panel import RunsPanel
 from nnviz.gui.panels.validation import fit_to_dataset, input_shapes, load_cached
-from nnviz.gui.panels.widgets import ElidedLabel
 from nnviz.gui.run_controller import RunController
 from nnviz.gui.runs_model import RunsModel
 from nnviz.gui.settings import Settings
@@ -61,8 +61,19 @@ def _as_dict(experiment) -> dict:
     if experiment is None:
         return load_preset(DEFAULT_PRESET).to_dict()
     if isinstance(experiment, Experiment):
-        return experiment.to_dict()
+        return _absolute_data_path(experiment.to_dict(), getattr(experiment, "base_dir", None))
     return Experiment.from_dict(experiment).to_dict()
+
+
+def _absolute_data_path(spec: dict, base_dir) -> dict:
+    """A CSV data set's path made absolute (it is relative to the experiment file):
+    the window checks and trains the experiment away from that folder."""
+    dataset = spec.get("dataset", {})
+    path = dataset.get("path")
+    if dataset.get("name") == "csv" and isinstance(path, str) and base_dir \
+            and not os.path.isabs(path):
+        dataset["path"] = os.path.normpath(os.path.join(os.fspath(base_dir), path))
+    return spec
 
 
 class MainWindow(QMainWindow):
@@ -110,7 +121,7 @@ class MainWindow(QMainWindow):
         self._visible_timer = QTimer(self, singleShot=True, interval=0)
         self._visible_timer.timeout.connect(self._send_visible_views)
         self._figures_timer = QTimer(self, interval=1000)
-        self._figures_timer.timeout.connect(self.runs_panel.update_figures)
+        self._figures_timer.timeout.connect(self._update_run_figures)
 
         geometry = self.settings.geometry()
         if geometry is not None:
@@ -143,22 +154,31 @@ class MainWindow(QMainWindow):
         self.scenario_label.setObjectName("scenarioLabel")
         self.scenario_label.setContentsMargins(12, 0, 8, 0)
         self.scenario_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.description_label = ElidedLabel()       # ...and what to watch, cut to fit
+        self.description_label = QElidingLabel()     # ...and what to watch, cut to fit
         self.description_label.setObjectName("descriptionLabel")
-        self.description_label.setSizePolicy(QSizePolicy.Policy.Expanding,
+        self.description_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.description_label.setMinimumWidth(20)
+        self.description_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                              QSizePolicy.Policy.Preferred)
         toolbar.addWidget(self.scenario_label)
         toolbar.addWidget(self.description_label)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
     def _build_docks(self) -> None:
-        make = lambda key, title, widget: dock_layout.make_dock(self, key, title, widget)  # noqa: E731
-        self.setup_docks = {key: make(key, title, widget) for key, title, widget in (
-            ("data", "Data", self.data_panel), ("model", "Model", self.model_builder),
-            ("training", "Training", self.training_panel), ("runs", "Runs", self.runs_panel))}
+        make = lambda key, title, widget, scroll=False: dock_layout.make_dock(  # noqa: E731
+            self, key, title, widget, scroll)
+        self.setup_docks = {key: make(key, title, widget, scroll) for key, title, widget, scroll in (
+            ("data", "Data", self.data_panel, True), ("model", "Model", self.model_builder, False),
+            ("training", "Training", self.training_panel, True),
+            ("runs", "Runs", self.runs_panel, False))}
         self.docks: dict[str, QDockWidget] = {}
         for key, _, title, _ in VIEWS:
-            dock = make(key, title, self.views[key])
+            view = self.views[key]
+            export = QAction(f"Export {title}…", view)       # right-click on the view
+            export.triggered.connect(lambda _=False, k=key: self._export_view_dialog(k))
+            view.addAction(export)
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            dock = make(key, title, view)
             dock.visibilityChanged.connect(self._schedule_visible_views)
             self.docks[key] = dock
 
@@ -242,7 +262,8 @@ class MainWindow(QMainWindow):
         font.setBold(True)
         self.scenario_label.setFont(font)
         self.scenario_label.setToolTip(description)
-        self.description_label.set_full_text(description)
+        self.description_label.setText(description)
+        self.description_label.setToolTip(description)
 
     def _collect(self) -> dict:
         """The experiment dict as the panels show it."""
@@ -253,8 +274,6 @@ class MainWindow(QMainWindow):
                          "layers": self.model_builder.specs(),
                          **self.training_panel.model_values()}
         spec["training"] = self.training_panel.training()
-        for key, value in old.get("training", {}).items():     # sections no panel edits
-            spec["training"].setdefault(key, value)
         return spec
 
     def _on_edit(self, source: str) -> None:
@@ -476,6 +495,66 @@ class MainWindow(QMainWindow):
             paths.append(path)
         return paths
 
+    def export_view(self, name: str, path: str | os.PathLike) -> str:
+        """Save one view ("loss", "gradients", "activations", "output", "conv",
+        "network") as PNG or SVG (a vector drawing), by the suffix of ``path``."""
+        from nnviz.gui.export import export_widget
+        from nnviz.gui.screenshot import view_key
+        key = view_key(name)
+        title = self.docks[key].windowTitle()
+        return export_widget(self.views[key], path, title=f"nnviz — {title}")
+
+    def _export_view_dialog(self, key: str) -> None:
+        title = self.docks[key].windowTitle()
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {title}", os.path.join(self._folder(), f"{key}.png"),
+            "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            try:
+                self.statusBar().showMessage(f"Wrote {self.export_view(key, path)}", 6000)
+            except SpecError as exc:
+                QMessageBox.critical(self, "Cannot export view", str(exc))
+
+    def _fill_export_menu(self) -> None:
+        menu = self.menus["{export}"]
+        menu.clear()
+        for key, _, title, _ in VIEWS:
+            action = menu.addAction(f"{title}…")
+            action.triggered.connect(lambda _=False, k=key: self._export_view_dialog(k))
+
+    def export_weights(self, path: str | os.PathLike) -> None:
+        """Ask the worker for the trained weights; they are written to ``path`` (.npz,
+        no pickle), with the experiment beside it (.json), when they arrive."""
+        session = self.session
+        if session is None or not hasattr(session, "request_weights"):
+            raise SpecError("weights", "there is no trained network yet", "train first")
+        path = os.fspath(path)
+
+        def write(arrays: dict) -> None:
+            session.weights.disconnect(write)
+            import numpy as np
+            try:
+                np.savez(path, **arrays)
+                self.model.experiment.save(os.path.splitext(path)[0] + ".json")
+            except (OSError, SpecError) as exc:
+                QMessageBox.critical(self, "Cannot export weights", str(exc))
+                return
+            self.statusBar().showMessage(f"Wrote {path} and its experiment", 6000)
+        session.weights.connect(write)
+        session.request_weights()
+
+    def _export_weights_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export weights",
+                                              os.path.join(self._folder(), "weights.npz"),
+                                              "numpy arrays (*.npz)")
+        if path:
+            if not path.endswith(".npz"):
+                path += ".npz"
+            try:
+                self.export_weights(path)
+            except SpecError as exc:
+                QMessageBox.critical(self, "Cannot export weights", str(exc))
+
     def _export_runs_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export runs to folder", self._folder())
         if folder:
@@ -625,6 +704,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Pinned “{pinned.name}”: change something and train again to compare.", 8000)
         return pinned
+
+    def _update_run_figures(self) -> None:
+        """While training: the Runs dock's figures, and Pin once the run has points."""
+        self.runs_panel.update_figures()
+        commands.update_enabled(self, self.actions)
 
     def _show_runs(self) -> None:
         current, pinned = self.runs_model.current, self.runs_model.pinned

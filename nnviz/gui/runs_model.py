@@ -69,10 +69,15 @@ class RunsModel(QObject):
         run = self._current
         if run is None or not len(run) or any(p.run is run for p in self._pinned):
             return None
+        self._current = None
+        return self.pin(run)
+
+    def pin(self, run: Run) -> PinnedRun:
+        """Keep ``run`` (e.g. one trained elsewhere: a grid-search cell) for comparison."""
+        run.name = unique_name(run.name, [p.name for p in self._pinned])
         pinned = PinnedRun(run, RUN_COLOURS[self._colours_used % len(RUN_COLOURS)])
         self._colours_used += 1
         self._pinned.append(pinned)
-        self._current = None
         self.changed.emit()
         return pinned
 

@@ -1,4 +1,4 @@
-"""Render the real window (or one of its views) to a PNG, offscreen.
+"""Render the real window (or one of its views) to a PNG or SVG, offscreen.
 
 ``render`` trains synchronously on the GUI thread (no worker: the picture is
 the same on every run), feeds the snapshots and the final view data to the
@@ -64,7 +64,8 @@ def _settle(app, seconds: float = SETTLE_SECONDS) -> None:
 def render(experiment, steps: int, out_path, view: str | None = None, *,
            large_font: bool = False, theme: str = "light") -> str:
     """Train ``steps`` steps of ``experiment`` (an Experiment, a dict or a file path)
-    and save the window, or only ``view``, as a PNG at ``out_path``; returns the path."""
+    and save the window, or only ``view``, at ``out_path``: PNG, or a vector SVG when
+    the path ends in .svg; returns the path."""
     from nnviz.core.trainer import Trainer
     from nnviz.gui.main_window import MainWindow, view_data
     from nnviz.gui.settings import Settings
@@ -97,9 +98,12 @@ def render(experiment, steps: int, out_path, view: str | None = None, *,
             _show_summary(window, trainer)
             _settle(app)
             target = window.views[key] if key else window
-            if not target.grab().save(out_path, "PNG"):
+            if out_path.lower().endswith(".svg"):
+                from nnviz.gui.export import export_widget
+                export_widget(target, out_path, title=exp.title or "nnviz")
+            elif not target.grab().save(out_path, "PNG"):
                 raise SpecError("out", f"cannot write {out_path!r}",
-                                "choose a writable path ending in .png")
+                                "choose a writable path ending in .png or .svg")
         finally:
             window.close()
             window.deleteLater()

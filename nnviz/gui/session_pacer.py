@@ -10,26 +10,20 @@ dropped, as the session itself coalesces).  When every view has drawn its
 latest data it calls ``session.frame_painted()``, so the session sends the next
 snapshot only when the last one is on screen.
 
-Only views on screen are updated at the frame rate.  A hidden view (closed
-dock, or a dock behind another tab, which Qt keeps "visible" but moves off
-screen) keeps its newest data aside and gets it when it is shown again
-(``refresh``, also run on the view's Show event).  A hidden *snapshot* view
-still gets the newest snapshot every ``hidden_interval`` seconds (no paint
-follows, so this costs only its Python update): its curves are histories,
-and without this a tab shown after a long run would have almost no points.
+Only views on screen are updated.  A hidden view (closed dock, or a dock
+behind another tab, which Qt keeps "visible" but moves off screen) keeps its
+newest data aside and gets it when it is shown again (``refresh``, also run on
+the view's Show event).  The curve views draw runs, which keep every point
+whether a view is shown or not, so a view shown after a long run draws all of it.
 """
 
 from __future__ import annotations
-
-import math
-import time
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 PAINT_TIMEOUT_MS = 50    # a view that does not repaint (unchanged) holds nobody longer
-HIDDEN_INTERVAL = 1.0    # s: how often a hidden snapshot view gets a point of history
 
 
 def on_screen(view: QWidget) -> bool:
@@ -57,16 +51,13 @@ class ViewPacer(QObject):
     """
 
     def __init__(self, session, parent: QObject | None = None, *,
-                 paint_timeout_ms: int = PAINT_TIMEOUT_MS,
-                 hidden_interval: float = HIDDEN_INTERVAL):
+                 paint_timeout_ms: int = PAINT_TIMEOUT_MS):
         super().__init__(parent if parent is not None else session)
         self._session = session
         self._snapshot_views: list[QWidget] = []
         self._data_views: dict[str, list[QWidget]] = {}
         self._pending: dict[QWidget, tuple[str, object]] = {}   # insertion order = turn order
         self._stale: dict[QWidget, tuple[str, object]] = {}     # newest data of hidden views
-        self._hidden_fed: dict[QWidget, float] = {}             # last background update
-        self._hidden_interval = hidden_interval
         self._watched: dict[QObject, QWidget] = {}              # painted object -> its view
         self._awaiting: QWidget | None = None
         self._scheduled = False
@@ -139,23 +130,18 @@ class ViewPacer(QObject):
 
     # ------------------------------------------------------------------ incoming
     def _on_snapshot(self, snap) -> None:
-        now = time.monotonic()
-        for view in self._snapshot_views:
-            if on_screen(view):
-                self._queue(view, "update_snapshot", snap)
-                continue
-            self._stale[view] = ("update_snapshot", snap)
-            if now - self._hidden_fed.get(view, -math.inf) >= self._hidden_interval:
-                self._hidden_fed[view] = now       # keep its history going, coarsely
-                self._queue(view, *self._stale.pop(view))
-        self._done_if_idle()
+        self._offer("update_snapshot", snap, self._snapshot_views)
 
     def _on_data(self, name: str, data) -> None:
-        for view in self._data_views.get(name, ()):
+        self._offer("update_data", data, self._data_views.get(name, ()))
+
+    def _offer(self, method: str, payload, views) -> None:
+        """Queue the update for the views on screen; keep it aside for the others."""
+        for view in views:
             if on_screen(view):
-                self._queue(view, "update_data", data)
+                self._queue(view, method, payload)
             else:
-                self._stale[view] = ("update_data", data)
+                self._stale[view] = (method, payload)
         self._done_if_idle()
 
     def _queue(self, view: QWidget, method: str, payload) -> None:
@@ -205,7 +191,6 @@ class ViewPacer(QObject):
                 views.remove(view)
         self._stale.pop(view, None)
         self._pending.pop(view, None)
-        self._hidden_fed.pop(view, None)
         self.updates.pop(view, None)
         self._watched = {k: v for k, v in self._watched.items() if v is not view}
 

@@ -28,9 +28,9 @@ import numpy as np
 
 from nnviz.core.errors import SpecError
 from nnviz.core.runs import RunState, snapshot_point
-from nnviz.gui.worker_protocol import (Frame, Notice, Pause, Ready, SetHyper, SetImage,
-                                       ShowViews, Shutdown, StateChanged, Step, Stop, Train,
-                                       ViewData)
+from nnviz.gui.worker_protocol import (Frame, GetWeights, Notice, Pause, Ready, SetHyper,
+                                       SetImage, ShowViews, Shutdown, StateChanged, Step, Stop,
+                                       Train, ViewData, Weights)
 
 VIEW_NAMES = frozenset({"output", "conv", "network"})
 SNAPSHOT_INTERVAL = 1 / 30   # seconds between snapshots while running
@@ -132,6 +132,10 @@ class Driver:
             self._views_due.add("conv")
         elif isinstance(command, SetHyper):
             self._set_hyperparameters(command.values)
+        elif isinstance(command, GetWeights):
+            if self.trainer is not None:
+                from nnviz.cli import weights_arrays
+                self._send(Weights(weights_arrays(self.trainer.network)))
         elif self.state.ended or self.trainer is None:
             return
         elif isinstance(command, Train):

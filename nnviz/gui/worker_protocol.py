@@ -6,9 +6,10 @@ out of a string.
 
 Commands (window -> worker): :class:`Train`, :class:`Pause`, :class:`Step`,
 :class:`Stop`, :class:`Shutdown`, :class:`SetHyper`, :class:`ShowViews`,
-:class:`SetImage`.  Messages (worker -> window): :class:`Ready`,
-:class:`Frame`, :class:`ViewData`, :class:`StateChanged`, :class:`Notice`,
-and :class:`Lost`, which the window side makes itself when the worker is gone.
+:class:`SetImage`, :class:`GetWeights`.  Messages (worker -> window):
+:class:`Ready`, :class:`Frame`, :class:`ViewData`, :class:`StateChanged`,
+:class:`Notice`, :class:`Weights`, and :class:`Lost`, which the window side
+makes itself when the worker is gone.
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ class SetImage:
     image: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class GetWeights:
+    """Send the network's parameters as they are now (answered by :class:`Weights`)."""
+
+
 # ---------------------------------------------------------------------- messages
 @dataclass(frozen=True)
 class Ready:
@@ -106,6 +112,13 @@ class Notice:
     """A problem that does not end the run (a rejected setting, a bad image)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Every parameter and batch-norm statistic, keyed "layers.I.NAME" (plain arrays)."""
+
+    arrays: dict
 
 
 @dataclass(frozen=True)

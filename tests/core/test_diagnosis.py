@@ -120,3 +120,98 @@ def test_last_layer_without_gradient_gives_no_verdict():
 ])
 def test_format_factor(x, text):
     assert format_factor(x) == text
+
+
+# ---------------------------------------------------------------------- at any point of training
+
+def trained(deltas, activation="relu", *, growth=1.0, gain=1.4, dead=0.0, inactive=0.5,
+            saturated=0.0):
+    """Probes that know their initial weight size (as the Trainer's do)."""
+    acts = [activation] * (len(deltas) - 1) + ["softmax"]
+    return [LayerProbe(index=i, name=f"dense {i} ({a})", activation=a, weight_grad_norm=d,
+                       delta_norm=d, weight_norm=5.0 * growth, update_ratio=1e-3, act_mean=0.0,
+                       act_std=1.0, saturated_fraction=saturated if a != "softmax" else 0.0,
+                       dead_fraction=dead if a != "softmax" else 0.0, act_sample=np.zeros(4),
+                       initial_weight_norm=5.0, weight_gain=gain,
+                       inactive_fraction=inactive if a != "softmax" else 0.0)
+            for i, (a, d) in enumerate(zip(acts, deltas))]
+
+
+def test_exploding_after_the_weights_grew_blames_the_learning_rate_not_the_init():
+    d = diagnose_gradients(trained([1e4, 10.0, 1.0], growth=40.0))
+    assert (d.kind, d.cause) == ("exploding", "learning_rate")
+    assert "grown 40x" in d.message and "initialisation" not in d.message
+    assert "learning rate" in d.message
+
+
+def test_exploding_with_he_sized_weights_blames_the_learning_rate():
+    d = diagnose_gradients(trained([1e4, 10.0, 1.0], gain=1.5))
+    assert (d.kind, d.cause) == ("exploding", "learning_rate")
+
+
+def test_relus_off_with_large_initial_weights_blame_the_initialisation():
+    d = diagnose_gradients(trained([1e-5, 1e-3, 1.0], gain=8.0, inactive=0.97))
+    assert (d.kind, d.cause) == ("vanishing", "large_init")
+    assert "97% of the outputs of dense 0 (relu) are 0" in d.message
+    assert "gain 8" in d.message and "He initialisation" in d.message
+    assert "too small" not in d.message
+
+
+def test_relus_dead_after_training_blame_the_learning_rate():
+    d = diagnose_gradients(trained([0.3, 0.5, 1.0], gain=1.5, dead=0.9, inactive=0.99))
+    assert (d.kind, d.cause) == ("collapsed", "learning_rate")   # the ratio alone looks fine
+    assert d.message.startswith("Units switched off:")
+    assert "90% of the units" in d.message and "learning rate 10x smaller" in d.message
+    assert "dense 0 (relu): ‖∂C/∂z‖ 0.3, ‖W‖ 5, 1x its initial size, gain 1.5, " \
+           "90% units dead, 99% outputs 0" in d.details
+
+
+def test_relu_vanishing_with_large_weights_never_blames_a_small_init():
+    d = diagnose_gradients(trained([1e-4, 1e-2, 1.0], gain=6.0, inactive=0.75))
+    assert d.kind == "vanishing" and d.cause != "small_init"
+    assert "too small" not in d.message
+
+
+def test_relu_vanishing_with_small_weights_at_init_blames_the_init():
+    d = diagnose_gradients(trained([1e-4, 1e-2, 1.0], gain=0.5))
+    assert (d.kind, d.cause) == ("vanishing", "small_init")
+    d = diagnose_gradients(trained([1e-4, 1e-2, 1.0], gain=0.5, growth=3.0))
+    assert d.cause != "small_init"
+
+
+def test_sigmoid_vanishing_after_the_weights_moved_blames_the_slope_not_the_init():
+    d = diagnose_gradients(trained([1e-4, 1e-2, 1.0], "sigmoid", gain=0.6, growth=0.3))
+    assert (d.kind, d.cause) == ("vanishing", "slope")
+    assert "at most 1/4" in d.message and "initialisation too small" not in d.message
+
+
+def test_a_snapshot_gives_the_loss_spike_and_being_stuck_as_evidence():
+    from nnviz.core.snapshot import Snapshot
+    snap = Snapshot(step=500, epoch=10, epoch_progress=10.0, samples_seen=16000, elapsed=1.0,
+                    train_loss=2.2, val_loss=2.3, train_accuracy=0.2, val_accuracy=0.2,
+                    layers=tuple(trained([1e-5, 1e-3, 1.0], gain=8.0, inactive=0.97)),
+                    learning_rate=1e-3, baseline_loss=2.3, peak_loss=3450.0, peak_step=1)
+    d = diagnose_gradients(snap)
+    assert d.cause == "large_init"
+    assert "the loss spiked to 3.45e+03 at step 1" in d.details
+    assert "the loss now (2.2) is no better than always guessing" in d.details
+    calm = Snapshot(**{**snap.__dict__, "peak_loss": 2.4, "train_loss": 0.3})
+    details = diagnose_gradients(calm).details
+    assert "spiked" not in details and "no better" not in details
+
+
+def test_details_give_both_gradient_ratios_so_a_plot_of_either_can_be_matched():
+    probes = net([960.0, 1.0], "relu", wgrad=None)
+    probes[0] = probe(0, delta=960.0, wgrad=1.5)
+    probes[1] = probe(1, "softmax", delta=1.0, wgrad=1.0)
+    d = diagnose_gradients(probes)
+    assert d.kind == "exploding" and d.quantity == "delta"
+    assert d.ratio == pytest.approx(960) and d.weight_ratio == pytest.approx(1.5)
+    assert d.details.startswith("‖∂C/∂z‖ first / last layer: 960 (‖∂C/∂W‖: 1.5;")
+
+
+def test_leaky_units_below_zero_still_pass_gradient_so_they_are_not_switched_off():
+    assert diagnose_gradients(trained([0.3, 0.5, 1.0], "leaky_relu", dead=0.9,
+                                      inactive=0.99)) is None
+    assert diagnose_gradients(trained([0.3, 0.5, 1.0], "relu", dead=0.9,
+                                      inactive=0.99)).kind == "collapsed"

@@ -15,8 +15,6 @@ from nnviz.core import experiment as experiment_module
 from nnviz.core.errors import SpecError
 from nnviz.core.experiment import FORMAT, MAX_FILE_BYTES, Experiment, list_presets, load_preset
 
-pytest.importorskip("nnviz.core.network")
-pytest.importorskip("nnviz.core.datasets")
 
 MODEL = {"input_shape": [2],
          "layers": [{"type": "dense", "units": 8, "activation": "tanh"},

@@ -14,7 +14,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -22,8 +22,7 @@ from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
 from nnviz.core.runs import RunState
 from nnviz.core.trainer import Trainer
-from nnviz.gui import MainWindow, theme
-from nnviz.gui.settings import Settings
+from nnviz.gui import theme
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import (TRAIN_TIMEOUT, FakeSession, answer, click, make_window,  # noqa: F401
@@ -285,11 +284,11 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
         qtbot.waitUntil(lambda: session.calls.count(("painted",)) > painted, timeout=5000)
     assert points(window.views["loss"].curves["train_loss"]) == 3
     assert all(points(c) == 3 for c in window.views["gradient"].curves["weight"])
-    # Activations, behind the Gradients tab, was updated once while hidden...
+    # Activations, behind the Gradients tab, is not updated while hidden...
     activation = window.views["activation"]
-    assert window.pacer.updates.get(activation, 0) == 1
+    assert window.pacer.updates.get(activation, 0) == 0
     window.docks["activation"].raise_()     # ...and once shown it draws the whole run
-    qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 2, timeout=2000)
+    qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 1, timeout=2000)
     assert points(activation.saturated_curves[0]) == 3
 
     window.docks["conv"].raise_()
@@ -494,3 +493,73 @@ def test_a_training_process_that_cannot_start_is_reported(make_window, qtbot, mo
     assert "could not start" in window.statusBar().currentMessage()
     assert window.status_labels["state"].text() == "Error"
     assert window.start_button.isEnabled()            # Start again, once fixed
+
+
+def test_formula_schedule_csv_and_precision_are_shown_exactly(make_window, tmp_path):
+    (tmp_path / "points.csv").write_text("a,b,label\n" + "".join(
+        f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40)))
+    d = load_preset("xor_small").to_dict()
+    d["dataset"] = {"name": "csv", "path": "points.csv", "target": "label"}
+    d["model"]["input_shape"] = [2]
+    d["model"]["layers"][0]["activation"] = {"formula": "x * sigmoid(x)"}
+    d["model"]["dtype"] = "float32"
+    d["training"]["schedule"] = {"name": "step", "step_size": 10, "gamma": 0.5}
+    path = tmp_path / "mine.json"
+    Experiment.from_dict(d).save(path)
+    window = make_window(fake=True)
+    assert window.open_experiment(path)
+    shown = window.experiment_dict()
+    assert shown["model"]["layers"][0]["activation"] == {"formula": "x * sigmoid(x)"}
+    assert shown["model"]["dtype"] == "float32"
+    assert shown["training"]["schedule"] == {"name": "step", "step_size": 10, "gamma": 0.5}
+    assert shown["dataset"]["path"] == str(tmp_path / "points.csv")   # beside the file
+    assert window.experiment is not None and window.start_button.isEnabled()
+    row = window.model_builder.rows[0]
+    assert row.activation_combo.currentText() == "ƒ(x) = x * sigmoid(x)"
+
+
+def test_custom_activation_opens_the_formula_editor(make_window, monkeypatch):
+    class Accepting:                         # the formula editor, answered at once
+        def __init__(self, formula, parent):
+            self.text = "tanh(x) * 2"
+
+        def exec(self):
+            return True
+
+        def formula(self):
+            return self.text
+
+        def deleteLater(self):
+            pass
+
+    window = make_window(fake=True)
+    row = window.model_builder.rows[0]
+    monkeypatch.setattr(type(row), "formula_dialog", Accepting)
+    row.activation_combo.setCurrentIndex(row.activation_combo.count() - 1)   # "custom…"
+    assert window.experiment_dict()["model"]["layers"][0]["activation"] == {"formula": "tanh(x) * 2"}
+    assert window.experiment is not None
+
+
+def test_export_view_writes_png_and_svg(make_window, tmp_path):
+    window = make_window(fake=True)
+    png = window.export_view("loss", tmp_path / "loss.png")
+    image = QImage(png)
+    assert image.width() > 100 and image.height() > 100
+    svg = window.export_view("gradients", tmp_path / "gradients.svg")
+    import xml.etree.ElementTree as ET
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert any(el.tag.endswith(("path", "polyline", "line", "text")) for el in root.iter())
+
+
+def test_export_weights_and_experiment(make_window, qtbot, tmp_path):
+    import numpy as np
+    window = make_window()
+    window.training_panel.epochs.setValue(3)
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.state is RunState.FINISHED, timeout=TRAIN_TIMEOUT)
+    window.export_weights(tmp_path / "w.npz")
+    qtbot.waitUntil(lambda: (tmp_path / "w.json").exists(), timeout=TRAIN_TIMEOUT)
+    with np.load(tmp_path / "w.npz", allow_pickle=False) as arrays:
+        assert "layers.0.W" in arrays and arrays["layers.0.W"].shape[0] == 2
+    assert Experiment.load(tmp_path / "w.json") == window.experiment

@@ -6,7 +6,6 @@ ViewPacer is tested on fake views and a fake session.
 """
 
 import threading
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -177,7 +176,7 @@ def test_diverging_run_says_why(qtbot, session_factory):
     session.start()
     wait_state(qtbot, session, "diverged")
     assert len(rec.messages) == 1
-    assert rec.messages[0].startswith("diverged: the loss became")
+    assert rec.messages[0].startswith("diverged: the weights blew up at step 1")   # not only NaN
     assert "learning rate" in rec.messages[0]
     assert all(np.isfinite(s.train_loss) for s in rec.snapshots)
 
@@ -361,23 +360,21 @@ def test_pacer_routes_view_data_by_name_and_keeps_it_for_hidden_views(qtbot, pac
     qtbot.waitUntil(lambda: session.painted == 3, timeout=5000)
 
 
-def test_pacer_gives_hidden_snapshot_views_a_coarse_history(qtbot, paced):
-    session, _, log = paced
-    pacer = ViewPacer(session, hidden_interval=0.2)
+def test_pacer_leaves_hidden_snapshot_views_alone_until_shown(qtbot, paced):
+    session, pacer, log = paced
     window, (shown,) = shown_views(qtbot, "a", log)
     hidden = FakeView("h", log)
     qtbot.addWidget(hidden)
     pacer.add_snapshot_view(shown)
     pacer.add_snapshot_view(hidden)
-    for snap, wait in ((1, 0), (2, 250), (3, 0), (4, 100)):
+    for snap in (1, 2, 3, 4):
         session.snapshot.emit(snap)
-        qtbot.wait(wait)
-    # at most one snapshot per 0.2 s while hidden
-    assert [e for e in log if e[1] == "h"] == [("update", "h", 1), ("update", "h", 3)]
-    assert ("update", "a", 4) in log
-    log.clear()
+        qtbot.wait(50)
+    qtbot.waitUntil(lambda: ("update", "a", 4) in log, timeout=5000)
+    assert [e for e in log if e[1] == "h"] == []       # its run keeps the history meanwhile
     hidden.show()                               # then the newest one it missed
     qtbot.waitUntil(lambda: ("update", "h", 4) in log, timeout=5000)
+    assert [e for e in log if e[1] == "h" and e[0] == "update"] == [("update", "h", 4)]
 
 
 def test_closed_pacer_feeds_nobody(qtbot, paced):

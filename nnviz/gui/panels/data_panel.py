@@ -1,4 +1,4 @@
-"""The data panel: choose a built-in data set, set its parameters, preview it."""
+"""The data panel: choose a built-in data set or a CSV file, set its parameters, preview it."""
 
 from __future__ import annotations
 
@@ -7,21 +7,24 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from nnviz.core.datasets import DATASETS, DEFAULTS, PARAMS
 from nnviz.gui.panels import widgets
+from nnviz.gui.panels.csv_dialog import CsvDialog
 from nnviz.gui.views import plotstyle
 
 LABELS = {"n_samples": "Samples", "noise": "Noise", "n_classes": "Classes",
           "patch": "Patch size", "val_fraction": "Validation fraction", "seed": "Data seed"}
 _PREVIEW_IMAGES = 12       # images shown for image data sets
 _PREVIEW_POINTS = 1500     # points shown for scatter previews
+CSV = "csv"                # the combo entry of a CSV file (shown once one is chosen)
 
 
 class DataPanel(QWidget):
-    """Data set combo (``datasetCombo``), its parameters and a preview.
+    """Data set combo (``datasetCombo``), its parameters and a preview; "Open CSV…"
+    (``openCsvButton``) takes your own data (``csv_dialog`` chooses the file).
 
     ``changed`` is emitted after every user edit; ``set_spec`` does not emit.
     """
@@ -41,9 +44,16 @@ class DataPanel(QWidget):
             self.combo.addItem(name.replace("_", " "), name)
             self.combo.setItemData(self.combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(self._dataset_chosen)
+        self.csv_button = QPushButton("Open CSV…")
+        self.csv_button.setObjectName("openCsvButton")
+        self.csv_button.setToolTip("train on your own data: a CSV file with a header row, "
+                                   "one column the target")
+        self.csv_button.clicked.connect(self.open_csv)
+        self._csv: dict | None = None            # the CSV data set, once one is chosen
 
         self.description = QLabel()
         self.description.setWordWrap(True)
+        self.description.setTextFormat(Qt.TextFormat.PlainText)
         self.description.setObjectName("datasetDescription")
         self.params_box = QGroupBox("Parameters")
         self.form = QFormLayout(self.params_box)
@@ -59,7 +69,10 @@ class DataPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Data set"))
-        layout.addWidget(self.combo)
+        row = QHBoxLayout()
+        row.addWidget(self.combo, 1)
+        row.addWidget(self.csv_button)
+        layout.addLayout(row)
         layout.addWidget(self.description)
         layout.addWidget(self.params_box)
         layout.addWidget(self.error)
@@ -69,6 +82,8 @@ class DataPanel(QWidget):
     # ------------------------------------------------------------------ spec
     def spec(self) -> dict:
         """The data-set spec: name and every parameter."""
+        if self._name == CSV and self._csv is not None:
+            return dict(self._csv)
         spec = {"name": self._name}
         for key, editor in self.editors.items():
             spec[key] = editor.value()
@@ -79,6 +94,9 @@ class DataPanel(QWidget):
         if isinstance(spec, str):
             spec = {"name": spec}
         name = spec.get("name")
+        if name == CSV:
+            self._show_csv(spec)
+            return
         if name not in DATASETS:
             return
         self._loading = True
@@ -88,9 +106,48 @@ class DataPanel(QWidget):
         finally:
             self._loading = False
 
+    def open_csv(self) -> bool:
+        """Ask for a CSV file (preview, target column); True if one was taken."""
+        dialog = self.csv_dialog(self._csv.get("path") if self._csv else None, self)
+        spec = dialog.dataset_spec() if dialog.exec() else None
+        dialog.deleteLater()
+        if spec is None:
+            return False
+        self._show_csv(spec)
+        self.changed.emit()
+        return True
+
+    csv_dialog = CsvDialog        # what "Open CSV…" opens (tests put a stand-in here)
+
+    def _show_csv(self, spec: dict) -> None:
+        """Show a CSV data set: its file in the combo; no built-in parameters."""
+        self._csv = dict(spec)
+        self._loading = True
+        try:
+            index = self.combo.findData(CSV)
+            if index < 0:
+                self.combo.addItem(CSV, CSV)
+                index = self.combo.count() - 1
+            path = str(spec.get("path", ""))
+            self.combo.setItemText(index, f"CSV: {path.replace(chr(92), '/').rsplit('/', 1)[-1]}")
+            self.combo.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
+            self.combo.setCurrentIndex(index)
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self.editors = {}
+            self._name = CSV
+            self.description.setText(f"Your own data from {path}, target column "
+                                     f"“{spec.get('target', 'the last')}”.")
+        finally:
+            self._loading = False
+
     def _dataset_chosen(self) -> None:
         name = self.combo.currentData()
         if self._loading or name == self._name:
+            return
+        if name == CSV:                     # back to the file chosen before
+            self._show_csv(self._csv)
+            self.changed.emit()
             return
         self._build_editors(name, DEFAULTS[name])
         self.changed.emit()

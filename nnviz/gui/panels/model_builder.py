@@ -18,6 +18,7 @@ from nnviz.core import catalogue
 from nnviz.core.layers import LAYERS
 from nnviz.gui import theme
 from nnviz.gui.panels import widgets
+from nnviz.gui.panels.formula_editor import FormulaDialog
 from nnviz.gui.panels.validation import IMAGE_KINDS, Check, LayerInfo
 
 ACTIVATED = catalogue.ACTIVATED_LAYERS
@@ -57,11 +58,20 @@ def count_text(n: int | None) -> str:
     return "? params" if n is None else f"{n:,} param{'s' if n != 1 else ''}"
 
 
+CUSTOM = "custom…"    # the activation picker's entry that opens the formula editor
+
+
+def _options(activation) -> dict:
+    """The options (alpha) of an activation at their defaults; none for a formula."""
+    return ACTIVATION_OPTIONS.get(activation, {}) if isinstance(activation, str) else {}
+
+
 class LayerRow(QFrame):
     """One layer: type, activation, parameters, output shape, parameter count, error."""
 
     edited = Signal(object)      # the row
     activated = Signal(object)   # the row was clicked or one of its editors got focus
+    formula_dialog = FormulaDialog   # what "custom…" opens (tests put a stand-in here)
 
     def __init__(self, index: int, spec: dict, parent: QWidget | None = None):
         super().__init__(parent)
@@ -87,7 +97,13 @@ class LayerRow(QFrame):
         self.activation_combo = QComboBox()
         self.activation_combo.setObjectName("layerActivationCombo")
         self.activation_combo.addItems(list(ACTIVATIONS))
+        self.activation_combo.addItem(CUSTOM)            # a formula of your own
+        self.activation_combo.setItemData(
+            len(ACTIVATIONS), "your own formula of x, e.g. x * sigmoid(x); its derivative "
+            "comes from autograd", Qt.ItemDataRole.ToolTipRole)
         self.activation_combo.setToolTip("activation function a = f(z)")
+        self.formula: str | None = None          # the custom activation, if one is chosen
+        self._previous_activation = "identity"
         self.alpha_spin = widgets.float_spin(0.0, 100.0, 0.01, 0.01,
                                              tooltip="alpha: slope (leaky ReLU) or scale (ELU) "
                                              "for negative inputs", name="alphaSpin")
@@ -137,10 +153,24 @@ class LayerRow(QFrame):
         for key, editor in self.editors.items():
             spec[key] = _editor_value(editor)
         if self.kind in ACTIVATED:
-            spec["activation"] = self.activation_combo.currentText()
-            if spec["activation"] in ACTIVATION_OPTIONS:
+            spec["activation"] = self._activation()
+            if _options(spec["activation"]):
                 spec["alpha"] = self.alpha_spin.value()
         return spec
+
+    def _activation(self):
+        """The chosen activation: a name, or {"formula": ...} for a custom one."""
+        if self.activation_combo.currentIndex() == len(ACTIVATIONS) and self.formula:
+            return {"formula": self.formula}
+        return self.activation_combo.currentText()
+
+    def _show_formula(self, formula: str | None) -> None:
+        """Keep ``formula`` and show it as the combo's last item."""
+        self.formula = formula
+        text = f"ƒ(x) = {formula}" if formula else CUSTOM
+        self.activation_combo.setItemText(len(ACTIVATIONS), text)
+        if formula:
+            self.activation_combo.setCurrentIndex(len(ACTIVATIONS))
 
     def _load(self, spec: dict) -> None:
         """Show ``spec``: rebuild the parameter editors for its type."""
@@ -151,13 +181,19 @@ class LayerRow(QFrame):
         index = self.type_combo.findData(kind)
         self.type_combo.setCurrentIndex(max(index, 0))
         activation = spec.get("activation", "identity")
-        self.activation_combo.setCurrentText(activation if activation in ACTIVATIONS else "identity")
-        defaults = ACTIVATION_OPTIONS.get(activation, {})
+        if isinstance(activation, dict):
+            self._show_formula(str(activation.get("formula", "")) or None)
+        else:
+            self._show_formula(None)
+            self.activation_combo.setCurrentText(activation if activation in ACTIVATIONS
+                                                 else "identity")
+        self._previous_activation = self.activation_combo.currentIndex()
+        defaults = _options(activation)
         self.alpha_spin.setValue(float(spec.get("alpha", defaults.get("alpha", 0.01))))
         for widget in (self.type_combo, self.activation_combo, self.alpha_spin):
             widget.blockSignals(False)
         self.activation_combo.setVisible(kind in ACTIVATED)
-        self.alpha_spin.setVisible(kind in ACTIVATED and activation in ACTIVATION_OPTIONS)
+        self.alpha_spin.setVisible(kind in ACTIVATED and bool(_options(activation)))
         self._build_editors(kind, spec)
 
     def _build_editors(self, kind: str, spec: dict) -> None:
@@ -190,15 +226,18 @@ class LayerRow(QFrame):
         kind = self.type_combo.currentData()
         self._memory[self.kind] = self.spec()
         spec = self._memory.get(kind) or {"type": kind, **DEFAULT_SPECS[kind]}
-        old_activation = self.activation_combo.currentText()
+        old_activation = self._activation()
         if kind in ACTIVATED and self.kind in ACTIVATED and old_activation != "softmax":
             spec["activation"] = old_activation
-            if old_activation in ACTIVATION_OPTIONS:
+            if _options(old_activation):
                 spec["alpha"] = self.alpha_spin.value()
         self._load(spec)
         self.edited.emit(self)
 
     def _activation_changed(self) -> None:
+        if self.activation_combo.currentIndex() == len(ACTIVATIONS) and not self._ask_formula():
+            return
+        self._previous_activation = self.activation_combo.currentIndex()
         activation = self.activation_combo.currentText()
         if activation in ACTIVATION_OPTIONS:
             self.alpha_spin.blockSignals(True)
@@ -206,6 +245,22 @@ class LayerRow(QFrame):
             self.alpha_spin.blockSignals(False)
         self.alpha_spin.setVisible(activation in ACTIVATION_OPTIONS)
         self.edited.emit(self)
+
+    def _ask_formula(self) -> bool:
+        """The formula editor for "custom…": True if a formula was accepted; else the
+        previous activation is shown again."""
+        dialog = self.formula_dialog(self.formula or "x * sigmoid(x)", self)
+        accepted = dialog.exec() and dialog.formula()
+        if accepted:
+            self.activation_combo.blockSignals(True)
+            self._show_formula(dialog.formula())
+            self.activation_combo.blockSignals(False)
+        else:
+            self.activation_combo.blockSignals(True)
+            self.activation_combo.setCurrentIndex(self._previous_activation)
+            self.activation_combo.blockSignals(False)
+        dialog.deleteLater()
+        return bool(accepted)
 
     def _value_changed(self, *_) -> None:
         self.edited.emit(self)

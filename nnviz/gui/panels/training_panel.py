@@ -9,9 +9,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from nnviz.core import catalogue
 from nnviz.core.optimizers import OPTIMIZERS
 from nnviz.gui.panels import widgets
+from nnviz.gui.panels.schedule_editor import ScheduleEditor
 
 COSTS = {name: (e.label, e.help) for name, e in catalogue.COSTS.items()}
 INITS = {name: (e.label, e.help) for name, e in catalogue.INITS.items()}
+DTYPE = catalogue.MODEL["dtype"]
+DTYPES = {name: (name, DTYPE.help) for name in DTYPE.choices}
 OPTIMIZER_NAMES = {name: e.label for name, e in catalogue.OPTIMIZERS.items()}
 # hyperparameter -> (label, tooltip), from the optimisers that use it
 HYPER = {key: (p.label, p.help) for e in catalogue.OPTIMIZERS.values()
@@ -22,8 +25,9 @@ COUNT_MAX = int(catalogue.TRAINING["epochs"].high)   # the experiment format's l
 
 
 class TrainingPanel(QWidget):
-    """Cost (``costCombo``), init (``initCombo``), optimiser (``optimizerCombo``),
-    learning rate, batch size, epochs, L2, clipping and seed.
+    """Cost (``costCombo``), init (``initCombo``), seed, precision (``dtypeCombo``),
+    optimiser (``optimizerCombo``) with learning rate and its hyperparameters, the
+    learning-rate schedule (``scheduleEditor``), batch size, epochs, L2, clipping.
 
     ``changed`` follows every user edit; ``set_values`` does not emit.
     """
@@ -38,6 +42,8 @@ class TrainingPanel(QWidget):
 
         self.cost_combo = _combo("costCombo", {k: v for k, v in COSTS.items()})
         self.init_combo = _combo("initCombo", INITS)
+        self.dtype_combo = _combo("dtypeCombo", DTYPES)
+        self.schedule_editor = ScheduleEditor()
         self.optimizer_combo = _combo("optimizerCombo",
                                       {k: (v, "") for k, v in OPTIMIZER_NAMES.items()})
         self.learning_rate = widgets.LogSpinBox(
@@ -72,12 +78,17 @@ class TrainingPanel(QWidget):
         model_form.addRow("Cost", self.cost_combo)
         model_form.addRow("Initialisation", self.init_combo)
         model_form.addRow("Seed", self.seed)
-        opt_box = QGroupBox("Optimiser")
+        model_form.addRow(DTYPE.label.capitalize(), self.dtype_combo)
+        # the course notes call the optimiser a "scheduler"; PyTorch calls the
+        # learning-rate schedule one: both are found here
+        opt_box = QGroupBox("Optimiser (the notes' “scheduler”)")
         self.opt_form = QFormLayout(opt_box)
         self.opt_form.addRow("Method", self.optimizer_combo)
         self.opt_form.addRow("Learning rate", self.learning_rate)
         for key, spin in self.hyper.items():
             self.opt_form.addRow(HYPER[key][0], spin)
+        schedule_box = QGroupBox("Learning-rate schedule (PyTorch's lr_scheduler)")
+        QVBoxLayout(schedule_box).addWidget(self.schedule_editor)
         run_box = QGroupBox("Training")
         run_form = QFormLayout(run_box)
         run_form.addRow("Batch size", self.batch_size)
@@ -90,14 +101,18 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(model_box)
         layout.addWidget(opt_box)
+        layout.addWidget(schedule_box)
         layout.addWidget(run_box)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
         self.optimizer_combo.currentIndexChanged.connect(self._optimizer_changed)
         self.clip_check.toggled.connect(self._clip_toggled)
-        for combo in (self.cost_combo, self.init_combo):
+        for combo in (self.cost_combo, self.init_combo, self.dtype_combo):
             combo.currentIndexChanged.connect(self._edited)
+        self.schedule_editor.changed.connect(self._edited)
+        self.learning_rate.valueChanged.connect(self.schedule_editor.set_eta)
+        self.epochs.valueChanged.connect(self.schedule_editor.set_epochs)
         for spin in (self.learning_rate, self.batch_size, self.epochs, self.l2, self.clip_norm,
                      self.seed, *self.hyper.values()):
             spin.valueChanged.connect(self._edited)
@@ -106,9 +121,9 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ values
     def model_values(self) -> dict:
-        """The model-spec keys this panel edits: cost, init, seed."""
+        """The model-spec keys this panel edits: cost, init, seed, dtype."""
         return {"cost": self.cost_combo.currentData(), "init": self.init_combo.currentData(),
-                "seed": self.seed.value()}
+                "seed": self.seed.value(), "dtype": self.dtype_combo.currentData()}
 
     def training(self) -> dict:
         """The experiment's "training" section."""
@@ -116,9 +131,13 @@ class TrainingPanel(QWidget):
         optimizer = {"name": name, "eta": self.learning_rate.value()}
         for key in OPTIMIZERS[name].hyper:
             optimizer[key] = self.hyper[key].value()
-        return {"optimizer": optimizer, "epochs": self.epochs.value(),
-                "batch_size": self.batch_size.value(), "l2": self.l2.value(),
-                "clip_norm": self.clip_norm.value() if self.clip_check.isChecked() else None}
+        section = {"optimizer": optimizer, "epochs": self.epochs.value(),
+                   "batch_size": self.batch_size.value(), "l2": self.l2.value(),
+                   "clip_norm": self.clip_norm.value() if self.clip_check.isChecked() else None}
+        schedule = self.schedule_editor.schedule()
+        if schedule is not None:               # constant: no "schedule" key at all
+            section["schedule"] = schedule
+        return section
 
     def live_values(self) -> dict:
         """The hyperparameters a running session accepts: eta, l2, clip_norm."""
@@ -133,6 +152,7 @@ class TrainingPanel(QWidget):
             _select(self.cost_combo, model.get("cost", "mse"), {"ols": "mse", "logreg": "bce"})
             _select(self.init_combo, model.get("init", "xavier"))
             self.seed.setValue(int(model.get("seed", 0)))
+            _select(self.dtype_combo, model.get("dtype", DTYPE.default))
             optimizer = dict(training.get("optimizer") or {"name": "constant", "eta": 0.01})
             _select(self.optimizer_combo, optimizer.get("name", "constant"))
             self.learning_rate.setValue(float(optimizer.get("eta", 0.01)))
@@ -147,6 +167,11 @@ class TrainingPanel(QWidget):
             self.clip_check.setChecked(clip is not None)
             if clip is not None:
                 self.clip_norm.setValue(float(clip))
+            self.schedule_editor.set_eta(self.learning_rate.value())
+            self.schedule_editor.set_epochs(self.epochs.value())
+            self.schedule_editor.blockSignals(True)
+            self.schedule_editor.set_schedule(training.get("schedule"))
+            self.schedule_editor.blockSignals(False)
             self._show_hyper()
         finally:
             self._loading = False
@@ -155,6 +180,7 @@ class TrainingPanel(QWidget):
     def show_error(self, key: str | None, message: str | None) -> None:
         """Mark the field an error names (``optimizer.eta``, ``batch_size``, ``cost``...)."""
         targets = {"cost": self.cost_combo, "init": self.init_combo, "seed": self.seed,
+                   "dtype": self.dtype_combo, "schedule": self.schedule_editor.combo,
                    "optimizer": self.optimizer_combo, "optimizer.name": self.optimizer_combo,
                    "optimizer.eta": self.learning_rate, "epochs": self.epochs,
                    "batch_size": self.batch_size, "l2": self.l2, "clip_norm": self.clip_norm,

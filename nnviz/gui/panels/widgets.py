@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QValidator
-from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSizePolicy, QSpinBox,
+from PySide6.QtGui import QColor, QPalette, QValidator
+from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSpinBox,
                                QWidget)
 
 from nnviz.gui import theme
@@ -139,30 +138,6 @@ def mark_invalid(widget: QWidget, message: str | None) -> None:
         widget.setPalette(QPalette())        # no explicit roles: inherit again
         widget.setToolTip(getattr(widget, "normal_tooltip", ""))
         widget.invalid_message = None
-
-
-class ElidedLabel(QLabel):
-    """One line of plain text, cut with "…" to the width it gets; the tooltip has it all."""
-
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setMinimumWidth(20)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.set_full_text(text)
-
-    def set_full_text(self, text: str) -> None:
-        self.full_text = text
-        self.setToolTip(text)
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
-                                             rect.width())
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
-        painter.end()
 
 
 def error_label(name: str = "") -> QLabel:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
-from nnviz.core.snapshot import LayerProbe, Snapshot
+from nnviz.core.snapshot import Snapshot
 from nnviz.gui.views import plotstyle
 from nnviz.gui.views.run_curves import CurveSet, RunFollower, pinned_pen
 
@@ -26,7 +26,8 @@ _FIELDS = {"weight": "weight_grad_norm", "delta": "delta_norm"}   # the runs' pr
 _TITLES = {"weight": "Weight gradient ‖∂C/∂W‖", "delta": "Back-propagated gradient ‖∂C/∂z‖"}
 _BANNER_TITLES = {"vanishing": "Vanishing gradients",
                   "exploding": "Exploding gradients",
-                  "non_finite": "Training blew up"}   # used when a message has no heading
+                  "non_finite": "Training blew up",
+                  "collapsed": "Units switched off"}   # used when a message has no heading
 _BANNER_STYLE = ("QLabel#gradientBanner {{ background: {bg}; color: #2B1700; "
                  "border: 2px solid {border}; border-radius: 6px; padding: 8px; "
                  "font-size: {pt:.1f}pt; }}")
@@ -82,6 +83,7 @@ class GradientView(QWidget, RunFollower):
         banner.setObjectName("gradientBanner")
         banner.setWordWrap(True)
         banner.setTextFormat(Qt.TextFormat.RichText)
+        banner.linkActivated.connect(self.set_mode)      # "Show ‖∂C/∂z‖"
         banner.hide()
         return banner
 
@@ -133,7 +135,7 @@ class GradientView(QWidget, RunFollower):
                              + [p.delta_norm for p in snap.layers], dtype=float)
         self._redraw_curves()
         self._redraw_bars()
-        self._show_diagnosis(diagnose_gradients(snap.layers))
+        self._show_diagnosis(diagnose_gradients(snap))
 
     def clear(self) -> None:
         """Forget the current run (a reset): its curves, the bars, the banner; pinned
@@ -282,6 +284,8 @@ class GradientView(QWidget, RunFollower):
         plotstyle.set_title(self.bar_plot, title, self._scale)
         self._redraw_curves()
         self._redraw_bars()
+        if self.diagnosis is not None:
+            self._show_diagnosis(self.diagnosis)     # its "Show …" link follows the mode
 
     # -- banner -----------------------------------------------------------
 
@@ -302,8 +306,15 @@ class GradientView(QWidget, RunFollower):
         if not rest:
             head, rest = _BANNER_TITLES[diagnosis.kind], diagnosis.message
         text = f"<b>⚠ {html.escape(head)}:</b> {html.escape(rest)}"
+        if diagnosis.quantity in MODES and self.mode not in (diagnosis.quantity, "both"):
+            # the banner measures one gradient: offer to show that one in a click
+            text += (f' <a href="{diagnosis.quantity}">Show '
+                     f"{html.escape(diagnosis.quantity_label)}</a>")
         if self.banner.text() != text:
             self.banner.setText(text)
+        details = diagnosis.details or ""
+        if self.banner.toolTip() != details:
+            self.banner.setToolTip(details)      # the evidence, on demand
         self.banner.show()
 
     def _style_banner(self) -> None:

@@ -63,6 +63,7 @@ class RunFollower:
         self._owns_run = False
         self._pinned: list[PinnedRun] = []
         self._pinned_seen: list[int] = []     # points of each pinned run when last drawn
+        self._pinned_look: tuple = ()         # what the pinned curves were drawn for
 
     @property
     def current_run(self) -> Run | None:
@@ -78,8 +79,11 @@ class RunFollower:
             self._run, self._owns_run = current, False
             self._forget_current()
         self._pinned = [p for p in pinned if p.visible]
-        self._pinned_seen = [p.run.recorded for p in self._pinned]
-        self._draw_pinned()
+        look = self._look()
+        if look != self._pinned_look:     # a new current run alone redraws nothing pinned
+            self._pinned_look = look
+            self._pinned_seen = [p.run.recorded for p in self._pinned]
+            self._draw_pinned()
         self._draw_current()
 
     def _follow(self, snap) -> None:
@@ -93,7 +97,12 @@ class RunFollower:
         seen = [p.run.recorded for p in self._pinned]
         if seen != self._pinned_seen:         # a run pinned while it still trains
             self._pinned_seen = seen
+            self._pinned_look = self._look()
             self._draw_pinned()
+
+    def _look(self) -> tuple:
+        """What the pinned curves show: which runs, named and coloured how, how long."""
+        return tuple((id(p.run), p.name, p.colour, p.run.recorded) for p in self._pinned)
 
     def _forget_current(self) -> None:
         """The current run changed: reset what depends on it (ranges, banners)."""
