@@ -118,7 +118,7 @@ class SearchField:
 def searchable_fields(experiment: dict) -> list[SearchField]:
     """The fields of ``experiment`` (a dict) worth a grid axis, from the catalogue:
     the optimiser's parameters and name, L2, batch size, epochs, clipping,
-    initialisation, seed, and each layer's activation and size."""
+    initialisation, seed, precision, and each layer's activation and size."""
     training = experiment["training"]
     optimizer = training["optimizer"]
     fields = [SearchField(f"training.optimizer.{name}", f"{p.label or name} ({optimizer['name']})", p)
@@ -129,7 +129,7 @@ def searchable_fields(experiment: dict) -> list[SearchField]:
     fields += [SearchField(f"training.{name}", p.label or name, p)
                for name, p in TRAINING.items()]
     fields += [SearchField(f"model.{name}", p.label or name, p)
-               for name, p in MODEL.items() if name in ("init", "seed")]
+               for name, p in MODEL.items() if name in ("init", "seed", "dtype")]
     activation = Param("choice", "relu", "the layer's activation", choices=tuple(ACTIVATIONS),
                        label="activation")
     for i, layer in enumerate(experiment["model"]["layers"]):

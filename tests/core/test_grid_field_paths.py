@@ -61,7 +61,8 @@ def test_changing_the_optimizer_keeps_only_its_parameters():
 def test_searchable_fields_come_from_the_catalogue():
     fields = {f.path: f for f in searchable_fields(EXP)}
     for path in ("training.optimizer.eta", "training.l2", "training.batch_size", "model.init",
-                 "training.optimizer.name", "model.layers[0].activation", "model.layers[1].units"):
+                 "training.optimizer.name", "model.layers[0].activation", "model.layers[1].units",
+                 "model.dtype"):
         assert path in fields
         get_field(EXP, path)                      # every offered path exists
     assert fields["training.optimizer.eta"].log_scale and fields["training.l2"].log_scale
