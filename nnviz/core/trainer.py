@@ -11,7 +11,7 @@ import numpy as np
 
 from .catalogue import TRAINING
 from .datasets import load_dataset
-from .errors import TrainingDiverged
+from .errors import SpecError, TrainingDiverged
 from .network import Network
 from .numerics import norm, sum_of_squares
 from .optimizers import make_optimizer
@@ -96,9 +96,6 @@ class Trainer:
         self.record_every = record_every
         self.probes = probes
         self._stop = threading.Event()
-        self._control = threading.Condition()
-        self._paused = False
-        self._steps_allowed = 0  # single steps granted while paused
         self._weights_before = None
         self._grad_scale = 1.0
         self._snapshot_cost = 0.0   # seconds the last snapshot of run() took
@@ -113,40 +110,20 @@ class Trainer:
 
     # ------------------------------------------------------------------ control
     def request_stop(self) -> None:
-        """Ask the loop to stop before its next step (thread-safe; wakes a paused loop)."""
+        """Ask the loop to stop before its next step (thread-safe)."""
         self._stop.set()
-        with self._control:
-            self._control.notify_all()
 
-    def request_pause(self) -> None:
-        """Make ``run()`` wait before its next step until resume, step or stop (thread-safe)."""
-        with self._control:
-            self._paused = True
-
-    def resume(self) -> None:
-        with self._control:
-            self._paused = False
-            self._control.notify_all()
-
-    def request_step(self) -> None:
-        """While paused: let exactly one more step through; its snapshot is yielded."""
-        with self._control:
-            self._steps_allowed += 1
-            self._control.notify_all()
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def _wait_while_paused(self) -> bool:
-        """Block while paused; True when the next step is a granted single step."""
-        with self._control:
-            while self._paused and not self._steps_allowed and not self._stop.is_set():
-                self._control.wait()
-            if self._paused and self._steps_allowed and not self._stop.is_set():
-                self._steps_allowed -= 1
-                return True
-            return False
+    def extend(self, epochs: int) -> None:
+        """Allow ``epochs`` more epochs, trained on from the current weights: a run
+        that finished or was stopped can go on ("Continue")."""
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise SpecError("epochs", f"must be a whole number >= 1, got {epochs!r}", "use e.g. 10")
+        self.epochs += epochs
+        self.total_steps = self.epochs * self.steps_per_epoch
+        self.finished = False
+        self.stop_reason = ""
+        self.end_state = None
+        self._stop.clear()
 
     def set_hyperparameters(self, *, eta: float | None = None, l2: float | None = None,
                             clip_norm=...) -> None:
@@ -173,12 +150,7 @@ class Trainer:
         if self.finished:
             return
         end = self.total_steps if max_steps is None else min(self.total_steps, self.step_count + max_steps)
-        shown = self.step_count
         while True:
-            if self._paused and shown != self.step_count:
-                shown = self.step_count  # show where the pause caught the run
-                yield self.snapshot()
-            single = self._paused and self._wait_while_paused()
             if self._stop.is_set():
                 self._finish(RunState.STOPPED, "stopped")
                 break
@@ -186,7 +158,7 @@ class Trainer:
                 return
             now = time.perf_counter()
             next_step = self.step_count + 1
-            due = (single or next_step == 1 or next_step == end
+            due = (next_step == 1 or next_step == end
                    or (self.snapshot_every is not None and next_step % self.snapshot_every == 0)
                    or (self.record_every is not None and (next_step % self.steps_per_epoch == 0
                                                           or next_step % self.record_every == 0))
@@ -201,7 +173,7 @@ class Trainer:
                 self._finish(RunState.FINISHED, "finished")
                 break
             if due:
-                self._snapshot_at, shown = now, self.step_count
+                self._snapshot_at = now
                 yield self._timed_snapshot()
         yield self.snapshot(done=True)
 

@@ -32,6 +32,7 @@ from nnviz.core.viewdata import view_data
 from nnviz.gui import actions as commands, dock_layout, theme
 from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
+from nnviz.gui.panels.pace import PaceControl
 from nnviz.gui.panels.runs_panel import RunsPanel
 from nnviz.gui.panels.validation import fit_to_dataset, input_shapes, load_cached
 from nnviz.gui.run_controller import RunController
@@ -150,6 +151,9 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("controlsToolBar")
         toolbar.setMovable(False)
         toolbar.addWidget(self.controls)
+        self.pace_control = PaceControl()
+        self.pace_slider = self.pace_control.slider
+        toolbar.addWidget(self.pace_control)
         self.scenario_label = QLabel()               # the experiment's title...
         self.scenario_label.setObjectName("scenarioLabel")
         self.scenario_label.setContentsMargins(12, 0, 8, 0)
@@ -189,6 +193,8 @@ class MainWindow(QMainWindow):
         self.training_panel.changed.connect(lambda: self._on_edit("training"))
         self.controls.startClicked.connect(self.start_pause)
         self.controls.stepClicked.connect(self.step)
+        self.controls.continueClicked.connect(self.continue_run)
+        self.pace_control.changed.connect(self.controller.set_pace)
         self.controls.stopClicked.connect(self.stop)
         self.controls.resetClicked.connect(self.reset)
         m.loaded.connect(self._load_panels)
@@ -337,7 +343,9 @@ class MainWindow(QMainWindow):
             self.status.total_steps = None
         else:
             n = len(dataset.X_train)
-            self.status.total_steps = -(-n // min(training["batch_size"], n)) * training["epochs"]
+            per_epoch = -(-n // min(training["batch_size"], n))
+            self.status.total_steps = per_epoch * training["epochs"]
+            self.pace_control.set_steps_per_epoch(per_epoch)
 
     def _update_data_preview(self) -> None:
         dataset_spec = self.model.section("dataset")
@@ -641,6 +649,31 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self.controller.stop()
 
+    def continue_run(self, epochs: int | None = None) -> None:
+        """After a run finished or was stopped: train on from its weights, another
+        ``epochs`` (default: the experiment's epochs again), on the same curves."""
+        if self.controller.can_continue:
+            epochs = epochs or self.training_panel.epochs.value()
+            self.controller.continue_run(epochs)
+            self.status.total_epochs += epochs
+            if self.status.total_steps:
+                per_epoch = self.status.total_steps // max(self.status.total_epochs - epochs, 1)
+                self.status.total_steps += per_epoch * epochs
+            self._update_controls()
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Train at most this many steps a second (None: as fast as possible)."""
+        if steps_per_second is not None and not steps_per_second > 0:
+            raise ValueError(f"steps_per_second must be > 0 or None, got {steps_per_second!r}")
+        self.pace_control.blockSignals(True)
+        self.pace_control.set_pace(steps_per_second)
+        self.pace_control.blockSignals(False)
+        self.controller.set_pace(steps_per_second)
+
+    @property
+    def pace(self) -> float | None:
+        return self.controller.pace
+
     def reset(self) -> None:
         """Discard the run: fresh weights, the current run off the plots (pinned stay)."""
         self.controller.reset()
@@ -677,7 +710,7 @@ class MainWindow(QMainWindow):
         check, state = self.model.check, self.state
         reason = "" if check.valid else f"Fix this first: {check.error}"
         self.controls.set_state(state, can_start=check.valid, has_run=self.has_run,
-                                reason=reason)
+                                reason=reason, can_continue=self.controller.can_continue)
         self.status.show_state(state, check.valid, self.session is not None)
         commands.update_enabled(self, self.actions)
 
@@ -686,6 +719,10 @@ class MainWindow(QMainWindow):
     def runs(self) -> list:
         """Every run on the plots: the pinned runs first, the current run last."""
         return self.runs_model.runs
+
+    @property
+    def can_continue(self) -> bool:
+        return self.controller.can_continue
 
     @property
     def can_pin(self) -> bool:

@@ -77,6 +77,7 @@ class RunController(QObject):
         self._started = False
         self._external = False
         self._image = None
+        self.pace: float | None = None     # steps per second (None: flat out)
         self._run_clock = 0.0
         self._running_since: float | None = None
         self._rate: float | None = None
@@ -144,6 +145,24 @@ class RunController(QObject):
     def stop(self) -> None:
         if self.session is not None:
             self.session.stop()
+
+    @property
+    def can_continue(self) -> bool:
+        """The run finished or was stopped, and its weights are still there."""
+        return (self.session is not None and not self._external
+                and self.state in (RunState.FINISHED, RunState.STOPPED))
+
+    def continue_run(self, epochs: int) -> None:
+        """Train ``epochs`` more from the current weights, recording into the same run."""
+        if self.can_continue:
+            self.session.continue_run(epochs)
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Train at most this many steps a second (None: as fast as possible); applies
+        to the running session at once and to every later one."""
+        self.pace = steps_per_second
+        if self.session is not None and hasattr(self.session, "set_pace"):
+            self.session.set_pace(steps_per_second)
 
     def reset(self) -> None:
         """Discard the run: fresh weights, the current run off the plots."""
@@ -220,6 +239,8 @@ class RunController(QObject):
                 session.points.connect(self._on_points)
             session.set_visible_views(self._visible_views())
             session.set_conv_image(self._image)
+            if self.pace is not None and hasattr(session, "set_pace"):
+                session.set_pace(self.pace)
             self.pacer = self._make_pacer(session)
             self.session = session
         return self.session

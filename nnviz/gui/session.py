@@ -44,9 +44,9 @@ from nnviz.core.runs import RunState
 from nnviz.gui.session_pacer import ViewPacer
 from nnviz.gui.session_worker import (SNAPSHOT_INTERVAL, VIEW_INTERVAL, VIEW_NAMES,
                                       Disconnected, Driver, describe)
-from nnviz.gui.worker_protocol import (Frame, GetWeights, Lost, Notice, Pause, Ready, SetHyper,
-                                       SetImage, ShowViews, Shutdown, StateChanged, Step, Stop,
-                                       Train, ViewData, Weights)
+from nnviz.gui.worker_protocol import (Continue, Frame, GetWeights, Lost, Notice, Pause, Ready,
+                                       SetHyper, SetImage, SetPace, ShowViews, Shutdown,
+                                       StateChanged, Step, Stop, Train, ViewData, Weights)
 
 __all__ = ["TrainingSession", "ViewPacer", "MODES"]
 
@@ -96,6 +96,7 @@ class TrainingSession(QObject):
         self._visible: frozenset[str] = frozenset()
         self._image: np.ndarray | None = None
         self._hyper: dict = {}
+        self._pace: float | None = None
         self.last_message = ""
         self.error_details = ""            # traceback text of the last worker error
         # messages from the worker, drained on the GUI thread
@@ -173,6 +174,19 @@ class TrainingSession(QObject):
             self._hyper.update(values)
             self._send(SetHyper(values))
 
+    def continue_run(self, epochs: int) -> None:
+        """After "finished" or "stopped": train ``epochs`` more from the current weights."""
+        if self._link is not None and self._state in (RunState.FINISHED, RunState.STOPPED):
+            self._send(Continue(int(epochs)))
+            self._set_state(RunState.RUNNING)
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Train at most this many steps a second (None: as fast as possible)."""
+        if steps_per_second is not None and not steps_per_second > 0:
+            raise ValueError(f"steps_per_second must be > 0 or None, got {steps_per_second!r}")
+        self._pace = steps_per_second
+        self._send(SetPace(steps_per_second))
+
     def request_weights(self) -> None:
         """Ask for the network's parameters as they are now (``weights`` answers)."""
         if self._ensure_link():
@@ -247,6 +261,8 @@ class TrainingSession(QObject):
                 self._send(SetImage(self._image))
             if self._hyper:
                 self._send(SetHyper(dict(self._hyper)))
+            if self._pace is not None:
+                self._send(SetPace(self._pace))
         return True
 
     def _send(self, command) -> None:

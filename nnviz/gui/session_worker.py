@@ -28,14 +28,15 @@ import numpy as np
 
 from nnviz.core.errors import SpecError
 from nnviz.core.runs import RunState, snapshot_point
-from nnviz.gui.worker_protocol import (Frame, GetWeights, Notice, Pause, Ready, SetHyper,
-                                       SetImage, ShowViews, Shutdown, StateChanged, Step, Stop,
-                                       Train, ViewData, Weights)
+from nnviz.gui.worker_protocol import (Continue, Frame, GetWeights, Notice, Pause, Ready,
+                                       SetHyper, SetImage, SetPace, ShowViews, Shutdown,
+                                       StateChanged, Step, Stop, Train, ViewData, Weights)
 
 VIEW_NAMES = frozenset({"output", "conv", "network"})
 SNAPSHOT_INTERVAL = 1 / 30   # seconds between snapshots while running
 VIEW_INTERVAL = 0.25         # seconds between view-data updates while running
 RECORD_EVERY = 25            # steps between history points inside long epochs
+PACE_TICK = 0.05             # s: a paced run trains the steps due every tick at most
 
 
 class Disconnected(Exception):
@@ -80,6 +81,8 @@ class Driver:
         self._last_frame = -math.inf
         self._views_due: set[str] = set()
         self._last_views = -math.inf
+        self.pace: float | None = None    # steps per second (None: flat out)
+        self._pace_origin = (0.0, 0)      # (time, step) the pace counts from
 
     # ------------------------------------------------------------------ loop
     def serve(self) -> None:
@@ -88,7 +91,7 @@ class Driver:
             self._build()
             while True:
                 waiting = self.state != RunState.RUNNING
-                command = self._receive(None if waiting else 0.0)
+                command = self._receive(None if waiting else self._until_next_step())
                 while command is not None:
                     if isinstance(command, Shutdown):
                         return
@@ -132,13 +135,22 @@ class Driver:
             self._views_due.add("conv")
         elif isinstance(command, SetHyper):
             self._set_hyperparameters(command.values)
+        elif isinstance(command, SetPace):
+            self.pace = command.steps_per_second
+            self._restart_pace()
         elif isinstance(command, GetWeights):
             if self.trainer is not None:
                 from nnviz.cli import weights_arrays
                 self._send(Weights(weights_arrays(self.trainer.network)))
+        elif isinstance(command, Continue):
+            if self.trainer is not None and self.state in (RunState.FINISHED, RunState.STOPPED):
+                self.trainer.extend(command.epochs)
+                self._restart_pace()
+                self._set_state(RunState.RUNNING)
         elif self.state.ended or self.trainer is None:
             return
         elif isinstance(command, Train):
+            self._restart_pace()
             self._set_state(RunState.RUNNING)
         elif isinstance(command, Pause):
             if self.state == RunState.RUNNING:
@@ -162,8 +174,33 @@ class Driver:
             self._send(Notice(str(exc)))
 
     # ------------------------------------------------------------------ training
+    def _restart_pace(self) -> None:
+        self._pace_origin = (time.perf_counter(), self.trainer.step_count if self.trainer else 0)
+
+    def _steps_due(self) -> int:
+        """With a pace: the steps the clock allows now (at most a tick's worth ahead)."""
+        t0, s0 = self._pace_origin
+        allowed = s0 + (time.perf_counter() - t0) * self.pace
+        if allowed - self.trainer.step_count > 2 * max(self.pace * PACE_TICK, 1):
+            self._pace_origin = (time.perf_counter(), self.trainer.step_count)   # fell behind
+            return 1
+        return max(0, math.floor(allowed) - self.trainer.step_count)
+
+    def _until_next_step(self) -> float:
+        """How long the command loop may wait for a command: 0 flat out, else until
+        the paced run's next step is due (never busy-waiting)."""
+        if self.pace is None or self.trainer is None:
+            return 0.0
+        t0, s0 = self._pace_origin
+        due_at = t0 + (self.trainer.step_count + 1 - s0) / self.pace
+        return min(max(0.0, due_at - time.perf_counter()), self.view_interval)
+
     def _advance(self) -> None:
-        """Train until the next snapshot (a history point, or one due for display)."""
+        """Train until the next snapshot (a history point, or one due for display);
+        with a pace, the steps that are due now."""
+        if self.pace is not None:
+            self._advance_paced()
+            return
         if self._run is None:
             self._run = self.trainer.run()
         snap = next(self._run, None)
@@ -175,6 +212,20 @@ class Driver:
         self._flush(force=snap.done)
         if snap.done:
             self._close_run()
+            self._end()
+
+    def _advance_paced(self) -> None:
+        self._close_run()
+        steps = self._steps_due()
+        if not steps:
+            return
+        last = None
+        for snap in self.trainer.run(max_steps=steps):
+            last = snap
+            self._record(snap)
+        self._flush(force=last is not None and last.done)
+        if (last is not None and last.done) or self.trainer.finished:
+            self._flush(force=True)
             self._end()
 
     def _step_once(self) -> None:

@@ -6,7 +6,7 @@ out of a string.
 
 Commands (window -> worker): :class:`Train`, :class:`Pause`, :class:`Step`,
 :class:`Stop`, :class:`Shutdown`, :class:`SetHyper`, :class:`ShowViews`,
-:class:`SetImage`, :class:`GetWeights`.  Messages (worker -> window):
+:class:`SetImage`, :class:`Continue`, :class:`SetPace`, :class:`GetWeights`.  Messages (worker -> window):
 :class:`Ready`, :class:`Frame`, :class:`ViewData`, :class:`StateChanged`,
 :class:`Notice`, :class:`Weights`, and :class:`Lost`, which the window side
 makes itself when the worker is gone.
@@ -66,6 +66,20 @@ class SetImage:
     """The (C, H, W) image the convolution view shows (None: the data set's first)."""
 
     image: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Continue:
+    """After a run finished or was stopped: ``epochs`` more from the current weights."""
+
+    epochs: int
+
+
+@dataclass(frozen=True)
+class SetPace:
+    """Train at most ``steps_per_second`` (None: as fast as possible)."""
+
+    steps_per_second: float | None
 
 
 @dataclass(frozen=True)

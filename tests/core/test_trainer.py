@@ -8,6 +8,7 @@ import pytest
 
 from nnviz.core import Experiment, Trainer
 from nnviz.core.errors import SpecError
+from nnviz.core.runs import RunState
 
 
 def experiment(epochs=2, eta=0.05, optimizer="adam", clip_norm=None, dataset=None, layers=None, **model):
@@ -145,36 +146,16 @@ def test_regression_has_no_accuracy():
     assert snap.train_accuracy is None and snap.val_accuracy is None and math.isfinite(snap.val_loss)
 
 
-def test_pause_resume_and_single_steps_from_another_thread():
-    trainer = Trainer(experiment(epochs=10_000), snapshot_every=10 ** 6)
-    seen, lock = [], threading.Lock()
-
-    def consume():
-        for snap in trainer.run():
-            with lock:
-                seen.append(snap.step)
-
-    thread = threading.Thread(target=consume)
-    trainer.request_pause()
-    thread.start()
-    thread.join(timeout=0.3)
-    assert thread.is_alive() and trainer.step_count == 0  # paused before the first step
-    for expected in (1, 2, 3):
-        trainer.request_step()
-        for _ in range(500):
-            with lock:
-                if seen and seen[-1] == expected:
-                    break
-            threading.Event().wait(0.005)
-        assert seen[-1] == expected and trainer.step_count == expected
-    trainer.resume()
-    threading.Event().wait(0.2)
-    assert trainer.step_count > 10
-    trainer.request_pause()
-    threading.Event().wait(0.2)
-    paused_at = trainer.step_count
-    threading.Event().wait(0.2)
-    assert trainer.step_count == paused_at and seen[-1] == paused_at  # the pause shows its state
-    trainer.request_stop()
-    thread.join(timeout=5)
-    assert not thread.is_alive() and trainer.stop_reason == "stopped"
+def test_extend_trains_on_from_the_current_weights():
+    trainer = Trainer(experiment(epochs=2), snapshot_every=1000)
+    list(trainer.run())
+    assert trainer.finished and trainer.end_state is RunState.FINISHED
+    steps, weights = trainer.step_count, trainer.network.layers[0].params["W"].copy()
+    trainer.extend(2)
+    assert not trainer.finished and trainer.total_steps == steps + 2 * trainer.steps_per_epoch
+    last = list(trainer.run())[-1]
+    assert last.done and trainer.step_count == steps + 2 * trainer.steps_per_epoch
+    assert trainer.end_state is RunState.FINISHED
+    assert not np.array_equal(trainer.network.layers[0].params["W"], weights)   # trained on
+    with pytest.raises(SpecError, match="epochs"):
+        trainer.extend(0)

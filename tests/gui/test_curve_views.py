@@ -405,3 +405,13 @@ def test_a_long_title_does_not_widen_the_plot_past_its_widget(qtbot):
     qtbot.wait(20)
     assert plot.getPlotItem().titleLabel.minimumWidth() == 0
     assert plot.getPlotItem().geometry().width() <= 280
+
+
+def test_loss_view_draws_the_learning_rate_only_when_it_changes(loss_view, make_snapshot):
+    feed(loss_view, [make_snapshot(s) for s in range(1, 6)])
+    assert loss_view.eta_plot.isHidden()                 # constant: no plot
+    feed(loss_view, [replace(make_snapshot(s), learning_rate=0.1 * 0.5 ** s)
+                     for s in range(6, 12)])
+    assert not loss_view.eta_plot.isHidden()
+    x, y = loss_view.eta_curve.getOriginalDataset()
+    assert len(y) == 11 and y[-1] == pytest.approx(0.1 * 0.5 ** 11)

@@ -563,3 +563,37 @@ def test_export_weights_and_experiment(make_window, qtbot, tmp_path):
     with np.load(tmp_path / "w.npz", allow_pickle=False) as arrays:
         assert "layers.0.W" in arrays and arrays["layers.0.W"].shape[0] == 2
     assert Experiment.load(tmp_path / "w.json") == window.experiment
+
+
+def test_continue_trains_on_from_the_weights_into_the_same_run(make_window, qtbot):
+    window = make_window()
+    window.training_panel.epochs.setValue(3)
+    assert not window.controls.continue_button.isEnabled()
+    click(qtbot, window.start_button)
+    qtbot.waitUntil(lambda: window.state is RunState.FINISHED, timeout=TRAIN_TIMEOUT)
+    run = window.runs[-1]
+    points, session = len(run), window.session
+    assert window.controls.continue_button.isEnabled()
+    click(qtbot, window.controls.continue_button)
+    qtbot.waitUntil(lambda: window.state is RunState.FINISHED and run.last("epoch") > 5.9,
+                    timeout=TRAIN_TIMEOUT)
+    assert window.session is session and window.runs[-1] is run     # same run, more points
+    assert len(run) > points and run.last("epoch") == pytest.approx(6.0)
+    assert window.status_labels["epoch"].text() == "Epoch 6.0 / 6"
+
+
+def test_pace_slider_sets_the_pace_of_the_session(make_window):
+    window = make_window(fake=True)
+    slider = window.findChild(QWidget, "paceSlider")
+    assert slider is window.pace_slider and window.pace is None       # flat out
+    assert window.pace_control.label.text() == "flat out"
+    slider.setValue(0)
+    assert window.pace == pytest.approx(1.0)
+    assert "epoch" in window.pace_control.label.text()                 # small data: in epochs
+    window.set_pace(25.0)
+    assert window.pace == 25.0 and slider.value() < slider.maximum()
+    click_start = window.start_pause
+    click_start()
+    assert ("pace", 25.0) in window.fake_sessions[0].calls
+    with pytest.raises(ValueError):
+        window.set_pace(0)

@@ -389,3 +389,44 @@ def test_closed_pacer_feeds_nobody(qtbot, paced):
     qtbot.wait(200)
     assert [e for e in log if e[0] == "update"] in ([], [("update", "a", 1)])
     assert pacer.closed
+
+
+def test_a_paced_driver_keeps_its_pace_without_busy_waiting():
+    """The worker honours a pace in steps per second; it waits for commands meanwhile."""
+    import queue as queue_module
+    import threading as threading_module
+    import time as time_module
+
+    from nnviz.gui.session_worker import Driver
+    from nnviz.gui.worker_protocol import Frame, SetPace, Shutdown, Train
+
+    commands: queue_module.SimpleQueue = queue_module.SimpleQueue()
+    frames: list = []
+    waits: list = []
+
+    def receive(timeout):
+        waits.append(timeout)
+        try:
+            return commands.get(timeout=timeout) if timeout != 0 else commands.get_nowait()
+        except queue_module.Empty:
+            return None
+
+    def send(message):
+        if isinstance(message, Frame):
+            frames.append((time_module.perf_counter(), message.snapshot.step))
+
+    exp = xor_experiment(epochs=10_000)
+    driver = Driver(exp, send, receive)
+    thread = threading_module.Thread(target=driver.serve)
+    thread.start()
+    commands.put(SetPace(40.0))
+    commands.put(Train())
+    deadline = time_module.perf_counter() + 30
+    while (not frames or frames[-1][0] - frames[0][0] < 2.0) and time_module.perf_counter() < deadline:
+        time_module.sleep(0.05)
+    commands.put(Shutdown())
+    thread.join(10)
+    (t0, s0), (t1, s1) = frames[0], frames[-1]
+    rate = (s1 - s0) / (t1 - t0)
+    assert 40 * 0.8 <= rate <= 40 * 1.2, rate
+    assert sum(1 for w in waits if w and w > 0) > 0.5 * (s1 - s0)   # it slept between steps

@@ -85,6 +85,9 @@ class FakeSession(QObject):
     def frame_painted(self):
         self._record("painted")
 
+    def set_pace(self, steps_per_second):
+        self._record("pace", steps_per_second)
+
 
 def points(curve) -> int:
     x, _ = curve.getData()

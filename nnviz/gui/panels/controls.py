@@ -1,4 +1,4 @@
-"""Start/Pause, Step, Stop and Reset: the buttons that drive a training session."""
+"""Start/Pause, Step, Continue, Stop and Reset: the buttons that drive a training session."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from nnviz.core.runs import RunState
 
 
 class ControlsPanel(QWidget):
-    """``startButton`` (Start / Pause / Resume), ``stepButton``, ``stopButton``, ``resetButton``.
+    """``startButton`` (Start / Pause / Resume), ``stepButton``, ``continueButton`` (more
+    epochs from the current weights after a run ended), ``stopButton``, ``resetButton``.
 
     The panel only shows the state it is given (``set_state``) and reports
     clicks; the window decides what they do.
@@ -17,6 +18,7 @@ class ControlsPanel(QWidget):
 
     startClicked = Signal()
     stepClicked = Signal()
+    continueClicked = Signal()
     stopClicked = Signal()
     resetClicked = Signal()
 
@@ -32,6 +34,10 @@ class ControlsPanel(QWidget):
         self.step_button = self._button("Step", "stepButton", self.stepClicked,
                                         icon(QStyle.StandardPixmap.SP_MediaSkipForward),
                                         "train on one mini-batch, then pause")
+        self.continue_button = self._button(
+            "Continue", "continueButton", self.continueClicked,
+            icon(QStyle.StandardPixmap.SP_MediaSeekForward),
+            "train on from the current weights for another round of epochs")
         self.stop_button = self._button("Stop", "stopButton", self.stopClicked,
                                         icon(QStyle.StandardPixmap.SP_MediaStop),
                                         "end this run (the weights are kept until Reset)")
@@ -40,7 +46,8 @@ class ControlsPanel(QWidget):
                                          "discard the trained weights and clear the plots")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        for button in (self.start_button, self.step_button, self.stop_button, self.reset_button):
+        for button in (self.start_button, self.step_button, self.continue_button,
+                       self.stop_button, self.reset_button):
             layout.addWidget(button)
         self.state = RunState.IDLE
         self.set_state(RunState.IDLE, can_start=True)
@@ -55,7 +62,7 @@ class ControlsPanel(QWidget):
         return button
 
     def set_state(self, state: RunState | str, can_start: bool, has_run: bool = False,
-                  reason: str = "") -> None:
+                  reason: str = "", can_continue: bool = False) -> None:
         """Show the buttons for a session state.
 
         ``can_start``: the experiment is valid; ``has_run``: a session exists
@@ -77,4 +84,5 @@ class ControlsPanel(QWidget):
         self.start_button.setToolTip(tip if (running or paused or can_start) else reason)
         self.step_button.setEnabled((paused or (not running and can_start)))
         self.stop_button.setEnabled(running or paused)
+        self.continue_button.setEnabled(can_continue)
         self.reset_button.setEnabled(has_run)

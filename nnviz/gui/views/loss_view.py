@@ -65,6 +65,14 @@ class LossView(QWidget, RunFollower):
         for curve in self.curves.values():
             plotstyle.fast_curve(curve)
         self.pinned_curves = {"loss": CurveSet(loss_item), "accuracy": CurveSet(acc_item)}
+        # the learning rate, shown when the current run's rate changes (a schedule, or a
+        # live edit): a short plot under the others, log scale
+        self.eta_plot = plotstyle.make_plot("Learning rate η", "epoch", "η")
+        self.eta_plot.getPlotItem().setLogMode(y=True)
+        self.eta_curve = plotstyle.fast_curve(self.eta_plot.getPlotItem().plot(
+            pen=plotstyle.pen(2), stepMode=None))
+        self.eta_plot.hide()
+        self.x_ranges.append(plotstyle.AxisRange(self.eta_plot, "x", "grow"))
 
         controls = QHBoxLayout()
         controls.addStretch(1)
@@ -74,6 +82,7 @@ class LossView(QWidget, RunFollower):
         layout.addLayout(controls)
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.accuracy_plot, 2)
+        layout.addWidget(self.eta_plot, 1)
         self.set_font_scale(1.0)
 
     def update_snapshot(self, snap: Snapshot) -> None:
@@ -97,7 +106,7 @@ class LossView(QWidget, RunFollower):
         """Scale every text of the view (projector mode)."""
         self._scale = scale
         plotstyle.scale_widget_font(self, scale)
-        for plot in (self.loss_plot, self.accuracy_plot):
+        for plot in (self.loss_plot, self.accuracy_plot, self.eta_plot):
             plotstyle.apply_font_scale(plot, scale)
 
     def _series(self, run, field: str):
@@ -110,7 +119,17 @@ class LossView(QWidget, RunFollower):
                 curve.setData([], [])
             else:
                 curve.setData(*self._series(self._run, field))
+        self._draw_eta()
         self._fit_all()
+
+    def _draw_eta(self) -> None:
+        """The current run's learning rate, when it is not constant."""
+        x, y = finite(*self._run.series("eta")) if self._run is not None else ([], [])
+        varies = bool(len(y) > 1 and np.ptp(y) > 1e-12 * max(abs(y).max(), 1e-300))
+        if varies:
+            self.eta_curve.setData(*plotstyle.log_safe(x, y))
+        if varies == self.eta_plot.isHidden():
+            self.eta_plot.setVisible(varies)
 
     def _draw_pinned(self) -> None:
         """One dashed (validation) and one dotted (training) curve per pinned run."""
