@@ -4,6 +4,7 @@
     nnviz train EXPERIMENT.json [--epochs N] [--out DIR]
     nnviz gradcheck EXPERIMENT.json [--samples N]
     nnviz screenshot EXPERIMENT.json --steps N --out FILE.png|FILE.svg [--view NAME]
+    nnviz grid EXPERIMENT.json --axis PATH=V1,V2,... [--axis ...] --out DIR
 
 EXPERIMENT may also be the name of a built-in preset (``nnviz presets`` lists them).
 """
@@ -19,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-COMMANDS = ("train", "gradcheck", "screenshot", "presets")
+COMMANDS = ("train", "gradcheck", "screenshot", "presets", "grid")
 
 
 MAX_GRADCHECK_SAMPLES = 1024   # more samples only make the check slower, not better
@@ -80,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--out", required=True)
     shot.add_argument("--view", help="loss, gradients, activations, output, conv or network")
     sub.add_parser("presets", help="list the built-in lecture presets")
+    grid = sub.add_parser("grid", help="hyper-parameter grid search; writes grid.csv and heatmap.png")
+    grid.add_argument("experiment")
+    grid.add_argument("--axis", action="append", required=True, metavar="PATH=V1,V2,...",
+                      help="a field and its values, e.g. training.optimizer.eta=1e-4,1e-3,1e-2 "
+                           "or training.l2=log:1e-5:1e-1:5 (from:to:count, log-spaced); 1 to 3 axes")
+    grid.add_argument("--epochs", type=int, help="override the experiment's number of epochs")
+    grid.add_argument("--jobs", type=int, help="worker processes (default: the number of cores)")
+    grid.add_argument("--cluster", metavar="ADDRESS",
+                      help="a Dask scheduler, e.g. tcp://host:8786 (pip install nnviz[cluster])")
+    grid.add_argument("--out", required=True, help="output folder")
+    grid.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -94,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"train": cmd_train, "gradcheck": cmd_gradcheck,
-                "screenshot": cmd_screenshot, "presets": cmd_presets}[args.command](args)
+                "screenshot": cmd_screenshot, "presets": cmd_presets,
+                "grid": cmd_grid}[args.command](args)
     except SpecError as exc:
         print(f"nnviz: {exc}", file=sys.stderr)
         return 2
@@ -268,6 +281,94 @@ def cmd_screenshot(args) -> int:
     path = render(exp, args.steps, args.out, view=args.view)
     print(f"wrote {path}")
     return 0
+
+
+def parse_axis(text: str) -> tuple[str, list]:
+    """``PATH=V1,V2,...`` or ``PATH=log:FROM:TO:COUNT`` -> (path, values)."""
+    from nnviz.core.errors import SpecError
+    from nnviz.core.grid import log_values, parse_value
+
+    path, sep, values = text.partition("=")
+    if not sep or not path.strip() or not values.strip():
+        raise SpecError("--axis", f"expected PATH=V1,V2,..., got {text!r}",
+                        "e.g. --axis training.optimizer.eta=0.001,0.01,0.1")
+    if values.startswith("log:"):
+        parts = values[4:].split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise SpecError("--axis", f"expected log:FROM:TO:COUNT, got {values!r}",
+                            "e.g. training.l2=log:1e-5:1e-1:5") from None
+        return path.strip(), log_values(start, stop, count)
+    return path.strip(), [parse_value(v) for v in values.split(",")]
+
+
+class _GridProgress:
+    """A progress bar on stderr, a line per finished cell (rewritten in place on a terminal)."""
+
+    def __init__(self, paths, enabled: bool):
+        self.paths, self.enabled, self.tty = paths, enabled, sys.stderr.isatty()
+
+    def __call__(self, row, done, total):
+        if not self.enabled:
+            return
+        from nnviz.core.catalogue import show_value
+
+        width = 24
+        filled = int(width * done / max(total, 1))
+        where = ", ".join(f"{p.rsplit('.', 1)[-1]}={show_value(row[p])}" for p in self.paths)
+        if row["status"] != "ok":
+            figure = row["status"]
+        elif row["val_accuracy"] is not None:
+            figure = f"val acc {100 * row['val_accuracy']:.1f}%"
+        else:
+            figure = f"val loss {row['val_loss']:.4g}"
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} cells  {where}: {figure}"
+        if self.tty:
+            print("\r" + line + "\033[K", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.enabled and self.tty:
+            print(file=sys.stderr)
+
+
+def cmd_grid(args) -> int:
+    from nnviz.core.grid import grid_search, plan_grid
+    from nnviz.gui.heatmap import save_heatmap
+
+    exp = load_experiment(args.experiment)
+    axes = dict(parse_axis(a) for a in args.axis)
+    if len(axes) != len(args.axis):
+        from nnviz.core.errors import SpecError
+        raise SpecError("--axis", "the same field is given twice", "give each field one --axis")
+    plan_grid(exp, axes, epochs=args.epochs)        # every cell valid before any output
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = _GridProgress(list(axes), not args.quiet)
+    start = time.perf_counter()
+    result = grid_search(exp, axes, jobs=args.jobs, cluster=args.cluster, epochs=args.epochs,
+                         progress=progress)
+    seconds = time.perf_counter() - start
+    progress.close()
+    result.to_csv(out / "grid.csv")
+    save_heatmap(result, out / "heatmap.png", title=exp.title or "")
+    counts = {s: sum(r["status"] == s for r in result.rows) for s in ("diverged", "failed")}
+    notes = "".join(f", {n} {s}" for s, n in counts.items() if n)
+    best = result.best()
+    if best is None:
+        summary = "no cell trained"
+    else:
+        where = ", ".join(f"{p}={best[p]}" for p in result.paths)
+        figure = (f"validation accuracy {100 * best['val_accuracy']:.2f}%"
+                  if best["val_accuracy"] is not None else f"validation loss {best['val_loss']:.5g}")
+        summary = f"best {figure} at {where}"
+    print(f"{result.size} cells in {seconds:.1f} s{notes}; {summary}; "
+          f"wrote {out / 'grid.csv'} and {out / 'heatmap.png'}")
+    return 0 if best is not None else 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from .convolution import KERNELS, convolve
 from .datasets import load_dataset
 from .errors import SpecError, TrainingDiverged
 from .experiment import Experiment, list_presets, load_preset
+from .grid import GridResult, grid_search
 from .network import Network
 from .optimizers import make_optimizer
 from .runs import Run, RunState
@@ -15,4 +16,4 @@ from .trainer import Trainer
 
 __all__ = ["Network", "make_optimizer", "load_dataset", "Experiment", "Trainer", "list_presets", "load_preset",
            "Snapshot", "LayerProbe", "SpecError", "TrainingDiverged", "describe", "Run",
-           "RunState", "convolve", "KERNELS", "trace", "make_schedule"]
+           "RunState", "convolve", "KERNELS", "trace", "make_schedule", "grid_search", "GridResult"]

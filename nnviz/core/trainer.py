@@ -45,6 +45,8 @@ class Trainer:
     epoch; each Snapshot's ``eta`` is the rate of the step that made it.
     With ``record_every`` it also snapshots at the end of every epoch and every
     ``record_every`` steps, so a run's history does not depend on its speed.
+    With ``probes=False`` snapshots carry no layer probes and no step copies
+    the weights for them (a grid-search cell needs only the losses).
     On NaN or inf, a loss LOSS_BLOWUP times its start or weights WEIGHT_BLOWUP
     times their initial size, the weights of the last good snapshot (one whose
     validation loss and next mini-batch loss were both sane) are restored
@@ -52,7 +54,8 @@ class Trainer:
     """
 
     def __init__(self, experiment, *, snapshot_every: int | None = None,
-                 snapshot_interval: float | None = None, record_every: int | None = None):
+                 snapshot_interval: float | None = None, record_every: int | None = None,
+                 probes: bool = True):
         if snapshot_every is not None and snapshot_every < 1:
             raise ValueError("snapshot_every must be >= 1")
         self.experiment = experiment
@@ -91,6 +94,7 @@ class Trainer:
         self.end_state: RunState | None = None   # set when the run ends
         # also snapshot at the end of every epoch and every record_every steps (history)
         self.record_every = record_every
+        self.probes = probes
         self._stop = threading.Event()
         self._weights_before = None
         self._grad_scale = 1.0
@@ -160,7 +164,7 @@ class Trainer:
                                                           or next_step % self.record_every == 0))
                    or (self.snapshot_interval is not None and now - self._snapshot_at >= self._spacing()))
             try:
-                self.step(probe=due)
+                self.step(probe=due and self.probes)
             except TrainingDiverged as exc:
                 self._restore()
                 self._finish(RunState.DIVERGED, f"diverged: {exc}")
@@ -279,7 +283,7 @@ class Trainer:
         train_loss = self._run_loss / count if self._run_count else float("nan")
         train_acc = (self._run_correct / count if self._run_count else None) if self.classification else None
         probes = ()
-        if self.step_count > 0:
+        if self.step_count > 0 and self.probes:
             before = self._weights_before or [None] * len(net.weighted_layers)
             probes = tuple(probe_layer(layer, w, self._grad_scale, w0)
                            for layer, w, w0 in zip(net.weighted_layers, before,
