@@ -57,6 +57,9 @@ COMMANDS = (
             enabled_when="can_continue"),
     Command("stop", "&Training", "Stop", "stop", "Ctrl+."),
     Command("reset", "&Training", "Reset weights", "reset", "Ctrl+R"),
+    Command("search", "&Training", "&Search…", "show_search", "Ctrl+G", separator_before=True,
+            tip="a grid search over learning rate, L2 or any other choice: a heatmap of the "
+                "validation accuracy, trained in worker processes"),
     Command("pin", "&Training", "&Pin run", "pin_run", "Ctrl+P", separator_before=True,
             tip="keep this run on the plots to compare it with the next ones (Ctrl+P)",
             enabled_when="can_pin"),

@@ -106,6 +106,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.actions = commands.build_actions(self)
         self._build_panels()
         self._build_docks()
+        self._search_dock = None          # made on first use: Training → Search…
         self.menus = commands.build_menus(self, self.actions, {"&View": [
             dock.toggleViewAction() for dock in (*self.setup_docks.values(),
                                                  *self.docks.values())]})
@@ -544,6 +545,37 @@ class MainWindow(FileCommands, QMainWindow):
         self.runs_panel.update_figures()
         commands.update_enabled(self, self.actions)
 
+    # ================================================================== grid search
+    @property
+    def search_dock(self):
+        """The grid-search dock (objectName ``gridSearch``), made on first use."""
+        if self._search_dock is None:
+            from nnviz.gui.grid_search_dock import GridSearchDock
+            dock = GridSearchDock(self.experiment_dict, self)
+            dock.cell_chosen.connect(self._search_cell_chosen)
+            dock.cell_run_chosen.connect(self.runs_model.pin)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            dock.setFloating(False)
+            self._search_dock = dock
+        return self._search_dock
+
+    def show_search(self) -> None:
+        """Training → Search…: the grid-search dock, beside the views."""
+        dock = self.search_dock
+        dock.show()
+        dock.raise_()
+
+    def _search_cell_chosen(self, experiment: dict) -> None:
+        """A heatmap cell clicked: its setting becomes the current experiment."""
+        if self.has_run and not self._confirm_reset():
+            return
+        try:
+            self.set_experiment(experiment)
+        except SpecError as exc:
+            QMessageBox.critical(self, "Cannot use this cell", str(exc))
+            return
+        self.setWindowModified(True)
+
     def _show_runs(self) -> None:
         current, pinned = self.runs_model.current, self.runs_model.pinned
         for key, _, _, name in VIEWS:
@@ -637,5 +669,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.save_settings()
         self.controller.closing = True
         self._idle_timer.stop()
+        if self._search_dock is not None:
+            self._search_dock.shutdown()
         self.controller.end_session()
         super().closeEvent(event)

@@ -602,3 +602,22 @@ def test_pace_slider_sets_the_pace_of_the_session(make_window):
     assert ("pace", 25.0) in window.fake_sessions[0].calls
     with pytest.raises(ValueError):
         window.set_pace(0)
+
+
+def test_search_dock_opens_from_the_training_menu_and_its_cells_reach_the_window(make_window):
+    from PySide6.QtWidgets import QDockWidget
+
+    from nnviz.core.runs import Run
+    window = make_window(fake=True)
+    assert window.findChild(QDockWidget, "gridSearch") is None          # made on first use
+    window.actions["search"].trigger()
+    dock = window.findChild(QDockWidget, "gridSearch")
+    assert dock is window.search_dock and dock.isVisible()
+    cell = window.experiment_dict()
+    cell["training"]["optimizer"]["eta"] = 0.123
+    dock.cell_chosen.emit(cell)                                         # a heatmap click
+    assert window.experiment_dict()["training"]["optimizer"]["eta"] == 0.123
+    run = Run("η 0.123", cell)
+    run.record(Trainer(window.experiment, snapshot_every=1).snapshot())
+    dock.cell_run_chosen.emit(run)                                      # pin the cell's run
+    assert window.runs == [run] and window.runs_model.pinned[0].name == "η 0.123"
