@@ -34,6 +34,7 @@ from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.file_commands import DEFAULT_PRESET, FileCommands
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
 from nnviz.gui.panels.pace import PaceControl
+from nnviz.gui.panels.widgets import plain_tooltip
 from nnviz.gui.panels.runs_panel import RunsPanel
 from nnviz.gui.panels.validation import fit_to_dataset, input_shapes, load_cached
 from nnviz.gui.run_controller import RunController
@@ -202,7 +203,7 @@ class MainWindow(FileCommands, QMainWindow):
         c.progress.connect(lambda snap: self.status.show_progress(snap, c.rate))
         c.clock.connect(self.status.show_clock)
         c.message.connect(self.status.show_message)
-        c.runStarted.connect(lambda _: self._update_controls())
+        c.runStarted.connect(self._run_started)
         self.runs_model.changed.connect(self._show_runs)
         self.views["conv"].imageChosen.connect(self._conv_image_chosen)
 
@@ -269,9 +270,9 @@ class MainWindow(FileCommands, QMainWindow):
         font = self.scenario_label.font()
         font.setBold(True)
         self.scenario_label.setFont(font)
-        self.scenario_label.setToolTip(description)
+        self.scenario_label.setToolTip(plain_tooltip(description))
         self.description_label.setText(description)
-        self.description_label.setToolTip(description)
+        self.description_label.setToolTip(plain_tooltip(description))
 
     def _collect(self) -> dict:
         """The experiment dict as the panels show it."""
@@ -493,6 +494,11 @@ class MainWindow(FileCommands, QMainWindow):
         view = self.views.get(name)
         if view is not None:
             view.update_data(data)
+
+    def _run_started(self, run) -> None:
+        self.statusBar().clearMessage()     # an old run's "diverged at step 53" is not this one's
+        self.status_labels["state"].setToolTip("")
+        self._update_controls()
 
     def _on_state(self, state: RunState) -> None:
         self._update_controls()

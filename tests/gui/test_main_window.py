@@ -621,3 +621,17 @@ def test_search_dock_opens_from_the_training_menu_and_its_cells_reach_the_window
     run.record(Trainer(window.experiment, snapshot_every=1).snapshot())
     dock.cell_run_chosen.emit(run)                                      # pin the cell's run
     assert window.runs == [run] and window.runs_model.pinned[0].name == "η 0.123"
+
+
+def test_text_from_a_file_is_shown_as_plain_text(make_window, tmp_path):
+    d = load_preset("xor_small").to_dict()
+    d["title"] = "<b>bold?</b>"
+    d["description"] = "look <img src=/etc/passwd> & see"
+    path = tmp_path / "hostile.json"
+    Experiment.from_dict(d).save(path)
+    window = make_window(fake=True)
+    assert window.open_experiment(path)
+    assert window.scenario_label.text() == "<b>bold?</b>"
+    assert window.scenario_label.textFormat() == Qt.TextFormat.PlainText
+    tip = window.description_label.toolTip()
+    assert "<img" not in tip and "&lt;img src=/etc/passwd&gt; &amp; see" in tip

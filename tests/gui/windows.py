@@ -85,6 +85,13 @@ class FakeSession(QObject):
     def frame_painted(self):
         self._record("painted")
 
+    def continue_run(self, epochs):
+        self._record("continue", epochs)
+        self._set("running")
+
+    def request_weights(self):
+        self._record("weights")
+
     def set_pace(self, steps_per_second):
         self._record("pace", steps_per_second)
 

@@ -23,7 +23,7 @@ from nnviz.core.datasets import CLASSIFICATION, REGRESSION, load_dataset
 from nnviz.core.errors import SpecError
 from superqt import QElidingLabel
 
-from nnviz.gui.panels.widgets import error_label, show_error
+from nnviz.gui.panels.widgets import error_label, plain_tooltip, show_error
 
 PREVIEW_ROWS = 50
 INFER = "infer from the target"
@@ -105,7 +105,7 @@ class CsvDialog(QDialog):
         """Read ``path``: fill the preview and the target choice (the last column)."""
         self._path = os.path.abspath(path)
         self.path_label.setText(self._path)
-        self.path_label.setToolTip(self._path)
+        self.path_label.setToolTip(plain_tooltip(self._path))
         try:
             self._table = read_csv_table(self._path)
         except SpecError as exc:

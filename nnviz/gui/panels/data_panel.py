@@ -130,7 +130,7 @@ class DataPanel(QWidget):
                 index = self.combo.count() - 1
             path = str(spec.get("path", ""))
             self.combo.setItemText(index, f"CSV: {path.replace(chr(92), '/').rsplit('/', 1)[-1]}")
-            self.combo.setItemData(index, path, Qt.ItemDataRole.ToolTipRole)
+            self.combo.setItemData(index, widgets.plain_tooltip(path), Qt.ItemDataRole.ToolTipRole)
             self.combo.setCurrentIndex(index)
             while self.form.rowCount():
                 self.form.removeRow(0)

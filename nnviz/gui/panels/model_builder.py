@@ -584,12 +584,17 @@ class ModelBuilder(QWidget):
         QTimer.singleShot(0, self._resize_items)
 
     def _resize_items(self) -> None:
+        """Fit each list item to its row.  The list and the rows can be out of step
+        (a resize event arrives while ``list.clear()`` rebuilds them): skip then."""
         width = self.list.viewport().width() - 2 * self.list.spacing()
         for i, row in enumerate(self.rows):
+            item = self.list.item(i)
+            if item is None:
+                return
             height = (row.heightForWidth(width) if row.hasHeightForWidth()
                       else row.sizeHint().height())
             height = max(height, row.minimumSizeHint().height())
-            self.list.item(i).setSizeHint(QSize(width, height))
+            item.setSizeHint(QSize(width, height))
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:

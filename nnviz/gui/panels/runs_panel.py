@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from nnviz.core.errors import SpecError
+from nnviz.gui.panels.widgets import plain_tooltip
 from nnviz.gui.views import plotstyle
 
 _COLUMNS = ("run", "val. accuracy", "val. loss")
@@ -128,7 +129,8 @@ class RunsPanel(QWidget):
                           | Qt.ItemFlag.ItemIsEditable)
             item.setCheckState(0, Qt.CheckState.Checked if pinned.visible
                                else Qt.CheckState.Unchecked)
-            item.setToolTip(0, f"pinned: {pinned.name} (dashed: validation, dotted: training)")
+            item.setToolTip(0, plain_tooltip(f"pinned: {pinned.name} (dashed: validation, "
+                                              "dotted: training)"))
             self.tree.addTopLevelItem(item)
         current = self.model.current
         if current is not None and all(p.run is not current for p in self.model.pinned):

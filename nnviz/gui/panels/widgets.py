@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 from PySide6.QtGui import QColor, QPalette, QValidator
@@ -138,6 +139,14 @@ def mark_invalid(widget: QWidget, message: str | None) -> None:
         widget.setPalette(QPalette())        # no explicit roles: inherit again
         widget.setToolTip(getattr(widget, "normal_tooltip", ""))
         widget.invalid_message = None
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is: Qt renders a tooltip that looks like
+    HTML as rich text, so a file's ``<img src=...>`` would load a local image."""
+    if not text:
+        return ""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
 
 def error_label(name: str = "") -> QLabel:
