@@ -36,7 +36,7 @@ def main(path: str | None = None) -> int:
     settings = Settings()
     if experiment is None:
         experiment = _last_experiment(settings)
-    window = MainWindow(experiment, settings=settings)
+    window = MainWindow(experiment, settings=settings, load_later=True)   # on screen at once
     if path is not None:
         window.set_path(path)
     window.show()

@@ -54,6 +54,8 @@ VIEWS = (
     ("network", NetworkView, "Network diagram", "network"),
 )
 CONV_CHOICES = 12          # validation images offered to the convolution view
+EDITED = "edited from "     # the title of an experiment once it is edited
+LOAD_DELAY_MS = 80         # load_later: the window paints first, then loads the experiment
 
 
 def _as_dict(experiment) -> dict:
@@ -82,11 +84,13 @@ class MainWindow(FileCommands, QMainWindow):
     experiment; tests pass one backed by a temporary file.  ``session_factory``
     (default ``TrainingSession``) makes the training session for an Experiment;
     with ``prepare`` its worker is started while the window is idle, so that
-    Start responds at once.
+    Start responds at once.  With ``load_later`` the experiment is loaded just
+    after the window first appears (its data set needs scikit-learn, whose
+    import takes longer than showing the window).
     """
 
     def __init__(self, experiment=None, *, settings: Settings | None = None,
-                 session_factory=None, prepare: bool = True):
+                 session_factory=None, prepare: bool = True, load_later: bool = False):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else Settings()
@@ -129,7 +133,22 @@ class MainWindow(FileCommands, QMainWindow):
         theme.apply_theme(self._theme, self)
         self.theme_action.setChecked(self._theme == "dark")
         self.set_large_font(self.settings.large_font(), remember=False)
-        self.set_experiment(experiment)
+        self._pending = (experiment,) if load_later else None   # loaded once on screen
+        if load_later:
+            self.statusBar().showMessage("Loading the experiment…")
+        else:
+            self.set_experiment(experiment)
+
+    def _load_first(self) -> None:
+        if self._pending is None:           # shown twice before it loaded
+            return
+        (experiment,), self._pending = self._pending, None
+        self.statusBar().clearMessage()
+        try:
+            self.set_experiment(experiment)
+        except SpecError as exc:
+            self.set_experiment(None)
+            QMessageBox.critical(self, "Cannot open experiment", str(exc))
 
     # ================================================================== building
     def _build_panels(self) -> None:
@@ -218,6 +237,8 @@ class MainWindow(FileCommands, QMainWindow):
                 self.restoreState(state, dock_layout.STATE_VERSION)
             self._schedule_visible_views()
             self.controller.schedule_prepare()
+        if self._pending is not None:       # after the first frame is on screen
+            QTimer.singleShot(LOAD_DELAY_MS, self, self._load_first)
 
     def _has_conv(self) -> bool:
         layers = self.model.section("model", {}).get("layers", [])
@@ -264,6 +285,10 @@ class MainWindow(FileCommands, QMainWindow):
         self.pace_control.set_pace(spec.get("training", {}).get("pace"))
         self.pace_control.blockSignals(False)
         self.controller.set_pace(self.pace_control.pace)
+        self._show_title(spec)
+
+    def _show_title(self, spec: dict) -> None:
+        """The experiment's title (bold) and what to watch, in the toolbar, as plain text."""
         title = spec.get("title") or ""
         description = spec.get("description") or ""
         self.scenario_label.setText(title)
@@ -297,6 +322,12 @@ class MainWindow(FileCommands, QMainWindow):
                 self._load_panels(self.model.spec)
                 return
             self.controller.end_session()
+        title = new.get("title")
+        if title and not self.model.modified and not title.startswith(EDITED):
+            # a preset's title and lesson no longer describe an edited experiment
+            new["title"] = f"{EDITED}{title}"[:200]
+            new.pop("description", None)
+            self._show_title(new)
         self.model.update(new)
         self.setWindowModified(True)
 

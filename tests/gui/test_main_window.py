@@ -22,7 +22,7 @@ from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
 from nnviz.core.runs import RunState
 from nnviz.core.trainer import Trainer
-from nnviz.gui import theme
+from nnviz.gui import MainWindow, theme
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import (TRAIN_TIMEOUT, FakeSession, answer, click, make_window,  # noqa: F401
@@ -635,3 +635,30 @@ def test_text_from_a_file_is_shown_as_plain_text(make_window, tmp_path):
     assert window.scenario_label.textFormat() == Qt.TextFormat.PlainText
     tip = window.description_label.toolTip()
     assert "<img" not in tip and "&lt;img src=/etc/passwd&gt; &amp; see" in tip
+
+
+def test_load_later_shows_the_window_first_then_the_experiment(qtbot, settings):
+    window = MainWindow(load_preset("xor_small"), settings=settings, prepare=False,
+                        load_later=True)
+    qtbot.addWidget(window)
+    assert window.experiment_dict() == {}                 # nothing loaded before it is shown
+    window.show()
+    qtbot.waitUntil(lambda: window.experiment is not None, timeout=10_000)
+    assert window.experiment == load_preset("xor_small")
+    window.close()
+
+
+def test_an_edited_preset_says_it_was_edited_and_saves_what_is_there(make_window, tmp_path):
+    window = make_window(fake=True)
+    assert window.open_preset("xor_small")
+    title = load_preset("xor_small").title
+    assert window.scenario_label.text() == title
+    window.training_panel.epochs.setValue(7)
+    assert window.scenario_label.text() == f"edited from {title}"
+    assert window.description_label.text() == ""
+    window.training_panel.epochs.setValue(8)                     # said once, not twice
+    assert window.scenario_label.text() == f"edited from {title}"
+    assert window.save_experiment(tmp_path / "mine.json")
+    saved = Experiment.load(tmp_path / "mine.json")
+    assert saved.title == f"edited from {title}" and not saved.description
+    assert saved.training["epochs"] == 8
