@@ -55,7 +55,12 @@ VIEWS = (
 )
 CONV_CHOICES = 12          # validation images offered to the convolution view
 EDITED = "edited from "     # the title of an experiment once it is edited
-LOAD_DELAY_MS = 80         # load_later: the window paints first, then loads the experiment
+LOAD_DELAY_MS = 80
+#: Multiply-adds a preview may cost on the GUI thread (about a tenth of a second); a
+#: bigger network's previews come from the training process instead (computed there
+#: as soon as it is up), so typing 100,000 units never freezes the window.
+PREVIEW_BUDGET = 1e8
+PREVIEW_SAMPLES = 80 * 80         # the output view's decision-boundary grid, and a batch         # load_later: the window paints first, then loads the experiment
 
 
 def _as_dict(experiment) -> dict:
@@ -75,6 +80,16 @@ def _absolute_data_path(spec: dict, base_dir) -> dict:
             and not os.path.isabs(path):
         dataset["path"] = os.path.normpath(os.path.join(os.fspath(base_dir), path))
     return spec
+
+
+def _preview_cost(check) -> float:
+    """Multiply-adds of the previews: every parameter, for the boundary grid and the
+    validation set (the confusion matrix), and one convolution image's worth."""
+    params = sum(layer.param_count for layer in check.network.layers)
+    samples = PREVIEW_SAMPLES + len(check.dataset.X_val)
+    shape = check.dataset.input_shape
+    spatial = shape[1] * shape[2] if len(shape) == 3 else 1
+    return float(params) * samples * spatial
 
 
 class MainWindow(FileCommands, QMainWindow):
@@ -428,11 +443,15 @@ class MainWindow(FileCommands, QMainWindow):
         if self.controller.started or self.controller.closing:
             return
         check = self.model.check
+        too_big = check.valid and _preview_cost(check) > PREVIEW_BUDGET
+        if too_big:
+            self.statusBar().showMessage("A large network: its previews are computed in the "
+                                         "background and appear in a moment.", 6000)
         for key, _, _, name in VIEWS:
             if name is None:
                 continue
             view = self.views[key]
-            if not check.valid:
+            if not check.valid or too_big:
                 view.clear()
                 continue
             try:

@@ -662,3 +662,15 @@ def test_an_edited_preset_says_it_was_edited_and_saves_what_is_there(make_window
     saved = Experiment.load(tmp_path / "mine.json")
     assert saved.title == f"edited from {title}" and not saved.description
     assert saved.training["epochs"] == 8
+
+
+def test_a_huge_layer_is_not_previewed_on_the_gui_thread(make_window, qtbot, monkeypatch):
+    import nnviz.gui.main_window as main_window
+    computed = []
+    monkeypatch.setattr(main_window, "view_data",
+                        lambda name, *a: computed.append(name) or pytest.fail("previewed"))
+    window = make_window(fake=True)
+    window.model_builder.rows[0].editors["units"].setValue(100_000)   # a valid, huge layer
+    assert window.experiment is not None                               # it can still train
+    window._refresh_idle_views()
+    assert computed == [] and "large network" in window.statusBar().currentMessage()
