@@ -57,7 +57,8 @@ class PaceControl(QWidget):
         self.slider.setObjectName("paceSlider")
         self.slider.setRange(0, TICKS)
         self.slider.setValue(TICKS)
-        self.slider.setMinimumWidth(140)
+        self.slider.setMinimumWidth(120)
+        self.slider.setMaximumWidth(220)      # the toolbar keeps room for the title
         self.slider.setToolTip("Speed of training: slow enough for a class to follow, or "
                                "flat out (right end)")
         self.label = QLabel()
