@@ -73,6 +73,23 @@ def default_sizes(window: QMainWindow, setup: dict[str, QDockWidget],
     window.resizeDocks([d["gradient"], d["network"]], [3, 2], Qt.Orientation.Vertical)
 
 
+def arrange_compact(window: QMainWindow, setup: dict[str, QDockWidget],
+                    views: dict[str, QDockWidget]) -> None:
+    """Projector mode on a small screen (1280×720 with large text): two views side by
+    side at full height — Loss before Output, Gradients before Activations, the
+    diagram and Convolution — so each plot keeps room for its labels."""
+    d = views
+    window.tabifyDockWidget(d["loss"], d["output"])
+    window.tabifyDockWidget(d["gradient"], d["network"])
+    window.tabifyDockWidget(d["gradient"], d["conv"])
+    for dock in (d["loss"], d["gradient"]):
+        dock.raise_()
+    left = 340
+    right = max(window.width() - left, 400) // 2
+    window.resizeDocks([setup["model"], d["loss"], d["gradient"]], [left, right, right],
+                       Qt.Orientation.Horizontal)
+
+
 def restore(window: QMainWindow, state, setup: dict[str, QDockWidget],
             views: dict[str, QDockWidget]) -> None:
     """Back to a saved arrangement (``saveState``), e.g. the first start's.

@@ -56,11 +56,12 @@ VIEWS = (
 CONV_CHOICES = 12          # validation images offered to the convolution view
 EDITED = "edited from "     # the title of an experiment once it is edited
 LOAD_DELAY_MS = 80
+COMPACT_HEIGHT = 900       # px: below this, large text gets the compact arrangement
 #: Multiply-adds a preview may cost on the GUI thread (about a tenth of a second); a
 #: bigger network's previews come from the training process instead (computed there
 #: as soon as it is up), so typing 100,000 units never freezes the window.
 PREVIEW_BUDGET = 1e8
-PREVIEW_SAMPLES = 80 * 80         # the output view's decision-boundary grid, and a batch         # load_later: the window paints first, then loads the experiment
+PREVIEW_SAMPLES = 80 * 80         # the output view's decision-boundary grid         # load_later: the window paints first, then loads the experiment
 
 
 def _as_dict(experiment) -> dict:
@@ -83,13 +84,15 @@ def _absolute_data_path(spec: dict, base_dir) -> dict:
 
 
 def _preview_cost(check) -> float:
-    """Multiply-adds of the previews: every parameter, for the boundary grid and the
-    validation set (the confusion matrix), and one convolution image's worth."""
-    params = sum(layer.param_count for layer in check.network.layers)
-    samples = PREVIEW_SAMPLES + len(check.dataset.X_val)
-    shape = check.dataset.input_shape
-    spatial = shape[1] * shape[2] if len(shape) == 3 else 1
-    return float(params) * samples * spatial
+    """Multiply-adds of the previews: one forward pass of the validation set (the
+    confusion matrix), and of the decision-boundary grid for 2-D data."""
+    per_sample = 0.0
+    for layer in check.network.layers:
+        shape = tuple(layer.output_shape)
+        positions = shape[1] * shape[2] if layer.kind == "conv2d" and len(shape) == 3 else 1
+        per_sample += layer.param_count * positions
+    grid = PREVIEW_SAMPLES if tuple(check.dataset.input_shape) == (2,) else 0
+    return per_sample * (grid + len(check.dataset.X_val) + 1)
 
 
 class MainWindow(FileCommands, QMainWindow):
@@ -115,6 +118,7 @@ class MainWindow(FileCommands, QMainWindow):
         self._font_scale = 1.0
         self._theme = self.settings.theme()
         self._arranged = False           # docks are placed on the first show
+        self._compact = False            # the compact arrangement is in place
         self._default_state = None
 
         self.resize(1480, 920)
@@ -250,6 +254,8 @@ class MainWindow(FileCommands, QMainWindow):
             state = self.settings.window_state()
             if state is not None:
                 self.restoreState(state, dock_layout.STATE_VERSION)
+            else:
+                self._fit_layout_to_font()
             self._schedule_visible_views()
             self.controller.schedule_prepare()
         if self._pending is not None:       # after the first frame is on screen
@@ -662,6 +668,7 @@ class MainWindow(FileCommands, QMainWindow):
         """Back to the arrangement of a first start."""
         if self._default_state is not None:
             dock_layout.restore(self, self._default_state, self.setup_docks, self.docks)
+            self._compact = False
 
     # ================================================================== presentation
     def set_large_font(self, on: bool, remember: bool = True) -> None:
@@ -681,8 +688,21 @@ class MainWindow(FileCommands, QMainWindow):
         self.large_font_action.setChecked(on)
         self.large_font_action.blockSignals(False)
         self.model_builder.sync_sizes()
+        self._fit_layout_to_font()
         if remember:
             self.settings.set_large_font(on)
+
+    def _fit_layout_to_font(self) -> None:
+        """Large text on a small screen: the compact arrangement (two views at full
+        height); back to the usual one when the text is normal again."""
+        if not self._arranged:
+            return                          # the first show arranges, then calls this
+        compact = self._font_scale > 1.0 and self.height() < COMPACT_HEIGHT
+        if compact and not self._compact:
+            dock_layout.arrange_compact(self, self.setup_docks, self.docks)
+        elif not compact and self._compact:
+            self.reset_layout()
+        self._compact = compact
 
     @property
     def font_scale(self) -> float:

@@ -132,8 +132,7 @@ def test_hiding_renaming_and_removing_pinned_runs(make_window, qtbot):
 
     tree.topLevelItem(0).setText(0, "baseline")            # rename (as the editor does)
     assert run.name == "baseline"
-    legend = loss.loss_plot.getPlotItem().legend
-    assert "baseline" in [label.text for _, label in legend.items]
+    assert "baseline" in [name for name, _, _ in loss.legend.entries]        # the legend says so
 
     tree.topLevelItem(0).setSelected(True)
     click(qtbot, window.runs_panel.remove_button)

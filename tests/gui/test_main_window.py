@@ -674,3 +674,22 @@ def test_a_huge_layer_is_not_previewed_on_the_gui_thread(make_window, qtbot, mon
     assert window.experiment is not None                               # it can still train
     window._refresh_idle_views()
     assert computed == [] and "large network" in window.statusBar().currentMessage()
+
+
+def test_projector_mode_at_1280x720_keeps_the_plots_readable(make_window, qtbot, settings):
+    settings.set_large_font(True)
+    window = make_window(fake=True, settings=settings)
+    window.resize(1280, 720)
+    window.set_large_font(True)
+    qtbot.waitUntil(lambda: window.height() <= 720, timeout=5000)
+    window._fit_layout_to_font()
+    loss, gradient = window.views["loss"], window.views["gradient"]
+    qtbot.waitUntil(lambda: loss.isVisible() and gradient.isVisible(), timeout=5000)
+    # two views at full height: every curve plot keeps room for its labels
+    qtbot.waitUntil(lambda: loss.loss_plot.height() >= 150
+                    and gradient.plots["weight"].height() >= 150, timeout=5000)
+    assert loss.loss_plot.getPlotItem().legend is None         # legends are outside the data
+    assert loss.legend.width() <= loss.width()                  # and wrap instead of clipping
+    window.set_large_font(False)
+    window._fit_layout_to_font()
+    assert not window._compact

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 SLOWEST, FASTEST = 1.0, 3000.0      # steps/s at the two ends of the paced range
 TICKS = 60                          # slider positions below "flat out"
@@ -64,6 +64,7 @@ class PaceControl(QWidget):
         self.label = QLabel()
         self.label.setObjectName("paceLabel")
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("1 epoch every 99 s"))
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
         layout.addWidget(QLabel("Speed"))

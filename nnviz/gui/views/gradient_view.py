@@ -56,6 +56,7 @@ class GradientView(QWidget, RunFollower):
         self.curves: dict[str, list[pg.PlotDataItem]] = {q: [] for q in _QUANTITIES}
 
         self.banner = self._make_banner()
+        self.legend = plotstyle.LegendStrip()     # pinned runs, under the curves
         self.mode_combo = self._make_mode_combo()
         self.plots = {q: self._make_curve_plot(_TITLES[q]) for q in _QUANTITIES}
         # no x link: both plots auto-range over the same x, and a link to a
@@ -100,7 +101,6 @@ class GradientView(QWidget, RunFollower):
     def _make_curve_plot(title: str) -> pg.PlotWidget:
         plot = plotstyle.make_plot(title, "epoch", "norm (log scale)")
         plot.getPlotItem().setLogMode(y=True)
-        plotstyle.add_legend(plot)
         return plot
 
     def _lay_out(self) -> None:
@@ -116,7 +116,8 @@ class GradientView(QWidget, RunFollower):
         layout.addWidget(self.banner)
         layout.addLayout(controls)
         layout.addLayout(curves_row, 3)
-        layout.addWidget(self.bar_plot, 2)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.bar_plot, 1)      # the curves get the room, the bars a strip
 
     @property
     def mode(self) -> str:
@@ -177,6 +178,7 @@ class GradientView(QWidget, RunFollower):
                         *pinned.run.series(_FIELDS[quantity], layer=i)))
             for curve, xy in zip(self.pinned_curves[quantity].replace(specs), data):
                 curve.setData(*xy)
+        self._sync_legend()
         self._redraw_curves()
 
     def set_font_scale(self, scale: float) -> None:
@@ -203,6 +205,7 @@ class GradientView(QWidget, RunFollower):
             self.curves[quantity] = [
                 plotstyle.fast_curve(item.plot(name=name, pen=plotstyle.pen(i, self._scale)))
                 for i, name in enumerate(names)]
+        self._sync_legend()
         outlines = [plotstyle.pen(i, width=1) for i in range(len(names))]
         self._bar_style = {
             look: (outlines, [plotstyle.brush(i, pattern=pattern) for i in range(len(names))])
@@ -212,6 +215,11 @@ class GradientView(QWidget, RunFollower):
         self.bar_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
         self.bar_plot.setXRange(-0.6, len(names) - 0.4, padding=0)
         self._bar_layout = None
+
+    def _sync_legend(self) -> None:
+        """The legend names the pinned runs; this run's layers are named under their
+        bars, in the same colours, so a deep network's legend does not eat the plot."""
+        self.legend.sync(self.plots["weight"], skip=self.curves["weight"])
 
     # -- drawing ----------------------------------------------------------
 
@@ -325,5 +333,8 @@ class GradientView(QWidget, RunFollower):
 
 
 def _short_name(name: str) -> str:
-    """A layer name on two lines for an axis tick: "dense 2\\n(relu)"."""
-    return name.replace(" (", "\n(", 1)
+    """A layer's bar label: its number over its activation ("2\\nrelu"), short enough
+    for a dozen bars at projector size; the legend and the colours give the full name."""
+    head, _, activation = name.partition(" (")
+    number = head.rsplit(" ", 1)[-1]
+    return f"{number}\n{activation.rstrip(')')}" if activation else number

@@ -54,8 +54,7 @@ class LossView(QWidget, RunFollower):
 
         loss_item = self.loss_plot.getPlotItem()
         acc_item = self.accuracy_plot.getPlotItem()
-        plotstyle.add_legend(loss_item)
-        plotstyle.add_legend(acc_item, (-10, -10))
+        self.legend = plotstyle.LegendStrip()   # under the loss plot; accuracy has the same lines
         self.curves = {
             "train_loss": loss_item.plot(name="training", pen=plotstyle.pen(_TRAIN)),
             "val_loss": loss_item.plot(name="validation", pen=plotstyle.pen(_VAL)),
@@ -81,6 +80,8 @@ class LossView(QWidget, RunFollower):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
         layout.addWidget(self.loss_plot, 3)
+        layout.addWidget(self.legend)
+        self.legend.sync(self.loss_plot)
         layout.addWidget(self.accuracy_plot, 2)
         layout.addWidget(self.eta_plot, 1)
         self.set_font_scale(1.0)
@@ -144,6 +145,7 @@ class LossView(QWidget, RunFollower):
                     data.append(self._series(pinned.run, f"{split}_{kind}"))
             for curve, xy in zip(self.pinned_curves[kind].replace(specs), data):
                 curve.setData(*xy)
+        self.legend.sync(self.loss_plot)
         self._fit_all()
 
     def _drawn(self, kind: str) -> list:

@@ -7,13 +7,14 @@ past six series the colours repeat with a dashed line.
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QWidget
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 LOG_FLOOR = 1e-12      # zero or negative values are drawn here on log axes
@@ -161,13 +162,57 @@ def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     return widget
 
 
-def add_legend(plot: pg.PlotWidget | pg.PlotItem,
-               offset: tuple[int, int] = (-10, 10)) -> pg.LegendItem:
-    """A legend (default top right) on a translucent plot background, so that
-    curves passing behind it do not cross its text."""
-    background = pg.mkColor(pg.getConfigOption("background"))
-    background.setAlpha(190)
-    return _plot_item(plot).addLegend(offset=offset, brush=pg.mkBrush(background))
+LEGEND_ROW = 4            # PlotItem's layout: title 0, top axis 1, view 2, bottom axis 3
+
+
+class LegendStrip(QLabel):
+    """A legend as a line of text under a plot: it wraps to the width it gets, so it
+    is never clipped and never covers a curve.  ``sync(plots)`` lists every named
+    curve of the plots, with a short line in its colour and style."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("legendStrip")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.entries: list[tuple[str, str, bool]] = []
+        self.hide()                          # until it has entries
+
+    def sync(self, *plots, skip=()) -> None:
+        """List the named curves of ``plots`` (but those in ``skip``); hidden when none."""
+        entries = []
+        for plot in plots:
+            for curve in _plot_item(plot).curves:
+                name = curve.opts.get("name")
+                pen = curve.opts.get("pen")
+                if name and pen is not None and curve.isVisible() and curve not in skip:
+                    pen = pg.mkPen(pen)
+                    entries.append((str(name), pen.color().name(),
+                                    pen.style() != Qt.PenStyle.SolidLine))
+        self.setVisible(bool(entries))
+        if entries != self.entries:
+            self.entries = entries
+            self.setText("&nbsp;&nbsp; ".join(
+                f'<span style="color:{colour}"><b>{"╍╍" if dashed else "━━"}</b></span>'
+                f"&nbsp;{html.escape(name).replace(' ', '&nbsp;')}"
+                for name, colour, dashed in entries))
+
+
+def add_legend(plot: pg.PlotWidget | pg.PlotItem, offset: tuple[int, int] | None = None,
+               columns: int = 3) -> pg.LegendItem:
+    """A legend under the plot, in rows of ``columns`` entries: outside the data,
+    so it never covers a curve, and never clipped by a narrow plot.  With
+    ``offset`` it floats inside the plot instead (small editors' previews)."""
+    item = _plot_item(plot)
+    if offset is not None:
+        background = pg.mkColor(pg.getConfigOption("background"))
+        background.setAlpha(190)
+        return item.addLegend(offset=offset, brush=pg.mkBrush(background))
+    legend = pg.LegendItem(colCount=columns, verSpacing=-4, horSpacing=12)
+    item.layout.addItem(legend, LEGEND_ROW, 1)
+    item.legend = legend                 # PlotItem.plot(name=...) and removeItem use it
+    return legend
 
 
 def _plot_item(plot: pg.PlotWidget | pg.PlotItem) -> pg.PlotItem:
