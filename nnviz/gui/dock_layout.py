@@ -66,7 +66,9 @@ def arrange(window: QMainWindow, setup: dict[str, QDockWidget], views: dict[str,
 def default_sizes(window: QMainWindow, setup: dict[str, QDockWidget],
                   views: dict[str, QDockWidget]) -> None:
     s, d = setup, views
-    window.resizeDocks([s["model"], d["loss"], d["gradient"]], [430, 520, 520],
+    left = min(430, window.width() * 3 // 10)          # the views get the rest, evenly
+    right = max(window.width() - left, 400) // 2
+    window.resizeDocks([s["model"], d["loss"], d["gradient"]], [left, right, right],
                        Qt.Orientation.Horizontal)
     window.resizeDocks([d["loss"], d["output"]], [1, 1], Qt.Orientation.Vertical)
     # the gradient view may carry a banner: give its column's top more room

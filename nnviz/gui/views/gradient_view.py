@@ -31,6 +31,7 @@ _BANNER_TITLES = {"vanishing": "Vanishing gradients",
 _BANNER_STYLE = ("QLabel#gradientBanner {{ background: {bg}; color: #2B1700; "
                  "border: 2px solid {border}; border-radius: 6px; padding: 8px; "
                  "font-size: {pt:.1f}pt; }}")
+BAR_MIN_HEIGHT = 105      # px at scale 1: the bars' axis labels and two-line ticks fit
 _HEALTHY_TO_HIDE = 5      # healthy snapshots in a row before the banner goes away
 
 
@@ -189,6 +190,7 @@ class GradientView(QWidget, RunFollower):
             plotstyle.apply_font_scale(plot, scale)
         # room for the two-line layer names under the bars (else they are hidden)
         plotstyle.apply_font_scale(self.bar_plot, scale, tick_lines=2)
+        self.bar_plot.setMinimumHeight(round(BAR_MIN_HEIGHT * scale))   # room for its axis
         self._style_banner()
 
     # -- layers -----------------------------------------------------------
