@@ -60,6 +60,9 @@ COMMANDS = (
     Command("search", "&Training", "&Search…", "show_search", "Ctrl+G", separator_before=True,
             tip="a grid search over learning rate, L2 or any other choice: a heatmap of the "
                 "validation accuracy, trained in worker processes"),
+    Command("gradcheck", "&Training", "Check &gradients…", "check_gradients",
+            tip="compare back propagation with autograd and finite differences, per layer",
+            enabled_when="can_check"),
     Command("pin", "&Training", "&Pin run", "pin_run", "Ctrl+P", separator_before=True,
             tip="keep this run on the plots to compare it with the next ones (Ctrl+P)",
             enabled_when="can_pin"),
@@ -68,6 +71,9 @@ COMMANDS = (
             checkable=True, separator_before=True),
     Command("dark", "&View", "&Dark theme", "_set_dark", "Ctrl+D", checkable=True),
     Command("reset_layout", "&View", "Reset &layout", "reset_layout"),
+    Command("playground", "&View", "&Kernel playground", "show_playground",
+            tip="one convolution kernel on one image, stage by stage: what a CNN's first "
+                "layer does"),
 
     Command("about", "&Help", "&About nnviz", "_about"),
 )

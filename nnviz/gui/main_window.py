@@ -131,6 +131,7 @@ class MainWindow(FileCommands, QMainWindow):
         self._build_panels()
         self._build_docks()
         self._search_dock = None          # made on first use: Training → Search…
+        self._playground_dock = None      # made on first use: View → Kernel playground
         self.menus = commands.build_menus(self, self.actions, {"&View": [
             dock.toggleViewAction() for dock in (*self.setup_docks.values(),
                                                  *self.docks.values())]})
@@ -626,6 +627,39 @@ class MainWindow(FileCommands, QMainWindow):
         dock = self.search_dock
         dock.show()
         dock.raise_()
+
+    @property
+    def can_check(self) -> bool:
+        return self.model.valid
+
+    def check_gradients(self):
+        """Training → Check gradients…: the per-layer table for the network as
+        initialised, computed in the background (returns the dialog)."""
+        from nnviz.gui.gradcheck_dialog import GradCheckDialog
+        check = self.model.check
+        if not check.valid:
+            return None
+        dialog = GradCheckDialog(check.network, check.dataset,
+                                 self.model.section("training", {}).get("l2", 0.0), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_playground(self):
+        """View → Kernel playground: a dock (objectName ``kernelPlayground`` inside)."""
+        if self._playground_dock is None:
+            from nnviz.gui.playground import KernelPlayground
+            playground = KernelPlayground()
+            playground.use.hide()           # copying a kernel into the model: not yet
+            playground.trainable.hide()
+            self._playground_dock = dock_layout.make_dock(self, "playground",
+                                                          "Kernel playground", playground)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._playground_dock)
+            self._playground_dock.setFloating(True)
+            self._playground_dock.resize(1100, 700)
+        self._playground_dock.show()
+        self._playground_dock.raise_()
+        return self._playground_dock.widget()
 
     def _search_cell_chosen(self, experiment: dict) -> None:
         """A heatmap cell clicked: its setting becomes the current experiment."""

@@ -693,3 +693,15 @@ def test_projector_mode_at_1280x720_keeps_the_plots_readable(make_window, qtbot,
     window.set_large_font(False)
     window._fit_layout_to_font()
     assert not window._compact
+
+
+def test_check_gradients_and_the_kernel_playground_open_from_the_menus(make_window, qtbot):
+    window = make_window(fake=True)
+    dialog = window.check_gradients()
+    qtbot.waitUntil(lambda: dialog.rows is not None, timeout=TRAIN_TIMEOUT)
+    weighted = len(window.model.check.network.weighted_layers)
+    assert dialog.table.rowCount() == len(dialog.rows) == 2 * weighted   # W and b per layer
+    assert dialog.status.text().startswith("On 8 training samples. Back propagation is correct")
+    dialog.close()
+    playground = window.show_playground()
+    assert playground.objectName() == "kernelPlayground" and playground.isVisible()
