@@ -3,9 +3,10 @@
 Each worker is ``python -m nnviz.core.grid_pool``: a fresh interpreter that
 never imports the caller's ``__main__`` (so a script without a main guard may
 call ``grid_search``), with BLAS and OpenMP limited to one thread so the
-workers do not fight over the cores.  Tasks and outcomes are pickles on the
-worker's stdin and on a private copy of its stdout (prints from training go
-to stderr).  A worker that dies (killed, out of memory) fails its cell only:
+workers do not fight over the cores.  Tasks and outcomes are lines of JSON
+(data only, never pickle) on the worker's stdin and on a private copy of its
+stdout (prints from training go to stderr); a cell's run crosses as
+``Run.to_dict()``.  A worker that dies (killed, out of memory) fails its cell only:
 a new worker takes the next cell.  Cancelling kills every worker at once.
 
 Like joblib's reusable executor, the workers of a finished search stay idle
@@ -16,8 +17,8 @@ for the next one (same environment and folder) and end by themselves after
 from __future__ import annotations
 
 import atexit
+import json
 import os
-import pickle
 import signal
 import select
 import subprocess
@@ -77,16 +78,16 @@ class Worker:
         output then ends, and the loop fails this cell like any other death."""
         self.number, self.task = task[0], task
         try:
-            pickle.dump(task, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.write(_line(task))
             self.proc.stdin.flush()
         except OSError:
             pass
 
     def receive(self) -> tuple[int, dict]:
         """The outcome of the current cell; EOFError etc. if the worker died."""
-        number, outcome = pickle.load(self.proc.stdout)
+        number, outcome = _read_line(self.proc.stdout)
         self.number = self.task = None
-        return number, outcome
+        return number, _outcome_from_data(outcome)
 
     def death_message(self) -> str:
         code = self.proc.wait()
@@ -173,7 +174,7 @@ def run_locally(tasks: Sequence[tuple], jobs: int,
                 number, task = worker.number, worker.task
                 try:
                     number, outcome = worker.receive()
-                except (EOFError, OSError, pickle.UnpicklingError):
+                except (EOFError, OSError, ValueError):
                     outcome = {"status": "failed", "message": worker.death_message()}
                     worker.stop()
                     worker.number = worker.task = None
@@ -196,6 +197,30 @@ def run_locally(tasks: Sequence[tuple], jobs: int,
                 worker.stop()
         else:
             _give_back(pool)
+
+
+def _line(message) -> bytes:
+    """One message as a line of JSON (NaN allowed: a diverged cell's loss)."""
+    return json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _read_line(stream):
+    """The next message; EOFError when the other side has gone."""
+    line = stream.readline()
+    if not line.endswith(b"\n"):
+        raise EOFError("the other process closed the channel")
+    return json.loads(line)
+
+
+def _outcome_to_data(outcome: dict) -> dict:
+    run = outcome.get("run")
+    return {**outcome, "run": run.to_dict() if run is not None else None}
+
+
+def _outcome_from_data(outcome: dict) -> dict:
+    from nnviz.core.runs import Run
+    run = outcome.get("run")
+    return {**outcome, "run": Run.from_dict(run) if run is not None else None}
 
 
 def die_if_asked(number: int) -> None:
@@ -221,12 +246,12 @@ def worker_main() -> None:
         if not select.select([tasks], [], [], idle)[0]:
             return                                  # no search wanted this worker for a while
         try:
-            number, cell, history = pickle.load(tasks)
+            number, cell, history = _read_line(tasks)
         except EOFError:
             return
         die_if_asked(number)
         outcome = run_cell(cell, history=history)
-        pickle.dump((number, outcome), channel, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.write(_line((number, _outcome_to_data(outcome))))
         channel.flush()
 
 

@@ -170,6 +170,20 @@ class Run:
         return int(layer) % len(self.layers)
 
     # ------------------------------------------------------------------ files
+    def to_dict(self) -> dict:
+        """The run as plain data (JSON-able: numbers, strings, lists): it crosses
+        processes without pickle.  ``Run.from_dict`` reads it back."""
+        rows = self._history.rows() if self._history is not None else np.empty((0, 0))
+        return {"name": self.name, "experiment": self.experiment, "layers": list(self.layers),
+                "stop_reason": self.stop_reason, "points": rows.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Run":
+        run = cls(data["name"], data.get("experiment"), layers=data.get("layers") or ())
+        run.extend(np.asarray(point, dtype=float) for point in data.get("points", ()))
+        run.stop_reason = str(data.get("stop_reason", ""))
+        return run
+
     def columns(self) -> list[str]:
         """The CSV header: run fields, then "<layer name>: <probe field>" per layer."""
         return list(RUN_FIELDS) + [f"{name}: {field}" for name in self.layers

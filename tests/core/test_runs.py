@@ -83,3 +83,16 @@ def test_csv_round_trips_the_figures(tmp_path):
     _, grads = run.series("weight_grad_norm", layer=0)
     np.testing.assert_array_equal([float(r[f"{layer}: weight_grad_norm"]) for r in rows], grads)
     assert [int(r["step"]) for r in rows] == list(run.series("step")[1].astype(int))
+
+
+def test_a_run_round_trips_through_plain_data():
+    import json
+    _, run, _ = recorded_run(3)
+    run.experiment = {"model": {"init": "he"}}
+    data = json.loads(json.dumps(run.to_dict()))            # JSON: no pickle needed
+    back = Run.from_dict(data)
+    assert back.name == run.name and back.layers == run.layers and back.experiment == run.experiment
+    assert len(back) == len(run) and back.stop_reason == run.stop_reason
+    for field in ("val_loss", "train_accuracy"):
+        assert np.array_equal(back.series(field)[1], run.series(field)[1], equal_nan=True)
+    assert np.array_equal(back.series("delta_norm", 0)[1], run.series("delta_norm", 0)[1])
