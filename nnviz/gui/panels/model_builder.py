@@ -103,7 +103,7 @@ class LayerRow(QFrame):
             "comes from autograd", Qt.ItemDataRole.ToolTipRole)
         self.activation_combo.setToolTip("activation function a = f(z)")
         self.formula: str | None = None          # the custom activation, if one is chosen
-        self._previous_activation = "identity"
+        self._previous_activation = 0          # combo index to go back to if "custom…" is cancelled
         self.alpha_spin = widgets.float_spin(0.0, 100.0, 0.01, 0.01,
                                              tooltip="alpha: slope (leaky ReLU) or scale (ELU) "
                                              "for negative inputs", name="alphaSpin")

@@ -139,12 +139,6 @@ class TrainingPanel(QWidget):
             section["schedule"] = schedule
         return section
 
-    def live_values(self) -> dict:
-        """The hyperparameters a running session accepts: eta, l2, clip_norm."""
-        training = self.training()
-        return {"eta": training["optimizer"]["eta"], "l2": training["l2"],
-                "clip_norm": training["clip_norm"]}
-
     def set_values(self, model: dict, training: dict) -> None:
         """Show the cost/init/seed of ``model`` and the ``training`` section; emits nothing."""
         self._loading = True
