@@ -12,13 +12,6 @@ extra columns per output row): the products dominate from 16x16 images on, and t
 extra 6-12 % cost more than the long copies saved (32x32, 16 -> 32 filters: equal;
 64x64, 1 -> 16: 20 % slower).  One product over the whole batch instead of one per
 sample was slower too (per-sample columns stay in the 1 MB L2 cache).
-
-col2im for stride 1 uses that flat lowering in reverse, where it wins: the gradient
-of the columns is computed k - 1 columns wider per output row (delta copied into a
-buffer whose extra columns stay zero), so each tap's gradient is one contiguous run of
-the zero-padded input seen as a flat row, and col2im is k*k long additions instead of
-k*k copies of short rows (16x16, 16 -> 32 filters: 20 % less for the input gradient;
-8x8 digits: 40 %).
 """
 
 from __future__ import annotations
@@ -43,17 +36,10 @@ class Im2col:
         full = [t for t in taps if t[4] == slice(0, h, 1) and t[5] == slice(0, w, 1)]
         self.dx_first = bool(full)
         self.taps = full[:1] + [t for t in taps if not full or t is not full[0]]
-        # stride 1: col2im through the flat zero-padded input (see the module docstring)
-        self.flat = stride == 1
-        self.pads = pads
-        self.padded_w = w + pads[1][0] + pads[1][1]
-        self.padded_h = h + pads[0][0] + pads[0][1]
 
-    def buffers(self, n, dtype, training, filters) -> dict:
+    def buffers(self, n, dtype, training) -> dict:
         """Reusable arrays for batches of n: ``cols`` (its row of ones set once) and the
-        views the tap copies write; for training also the gradient's buffers: ``dwide``
-        (N, F, OH, padded W: delta, its extra columns zero) and ``dcols`` (N, C*k*k,
-        OH * padded W) for stride 1, else ``dcols`` (N, C*k*k, OH*OW) and its tap views."""
+        views the tap copies write; for training also ``dcols`` (N, C*k*k, OH*OW)."""
         oh, ow = self.out_hw
         shape = (n, self.c, self.k, self.k, oh, ow)
         cols = np.zeros((n, self.ckk + 1, self.width), dtype)
@@ -61,10 +47,7 @@ class Im2col:
         taps = cols[:, :self.ckk].reshape(shape)   # splitting axes: always a view
         bufs = {"cols": cols,
                 "cols_taps": [taps[:, :, i, j, oy, ox] for i, j, oy, ox, _, _ in self.taps]}
-        if training and self.flat:
-            bufs.update(dwide=np.zeros((n, filters, oh, self.padded_w), dtype),
-                        dcols=np.empty((n, self.ckk, oh * self.padded_w), dtype))
-        elif training:
+        if training:
             dcols = np.empty((n, self.ckk, self.width), dtype)
             taps = dcols.reshape(shape)
             bufs.update(dcols=dcols,
@@ -76,13 +59,8 @@ class Im2col:
         for dst, (_, _, _, _, iy, ix) in zip(bufs["cols_taps"], self.taps):
             np.copyto(dst, x[:, :, iy, ix])
 
-    def input_grad(self, bufs, weights, delta):
-        """col2im: dx (N, C, H, W), a fresh array, from the weights (F, C*k*k) and
-        delta (N, F, OH*OW) through ``bufs["dcols"]`` = weights.T @ delta."""
-        if self.flat:
-            return self._flat_input_grad(bufs, weights, delta)
-        np.matmul(weights.T, delta, out=bufs["dcols"])
-        dtype = bufs["dcols"].dtype
+    def input_grad(self, bufs, dtype):
+        """col2im: dx (N, C, H, W) from ``bufs["dcols"]``, a fresh array."""
         sources = bufs["dcols_taps"]
         shape = (sources[0].shape[0], self.c) + self.hw
         dx = np.empty(shape, dtype) if self.dx_first else np.zeros(shape, dtype)
@@ -94,29 +72,6 @@ class Im2col:
             view = dx[:, :, iy, ix]
             view += src
         return dx
-
-    def _flat_input_grad(self, bufs, weights, delta):
-        """Stride 1: tap (i, j) adds its gradient row, one contiguous run, at offset
-        i * padded W + j of the zero-padded input seen as a flat row (the wide columns
-        add zeros); dx is a view of the padded result without the padding."""
-        wide, dcols = bufs["dwide"], bufs["dcols"]
-        n, f, oh, pw = wide.shape
-        ow, k = self.out_hw[1], self.k
-        np.copyto(wide[..., :ow], delta.reshape(n, f, oh, ow))
-        np.matmul(weights.T, wide.reshape(n, f, oh * pw), out=dcols)
-        run = oh * pw
-        taps = dcols.reshape(n, self.c, k * k, run)
-        padded = np.empty((n, self.c, self.padded_h * pw + k - 1), dcols.dtype)
-        np.copyto(padded[:, :, :run], taps[:, :, 0])       # tap (0, 0) at offset 0
-        padded[:, :, run:] = 0
-        for t in range(1, k * k):
-            offset = (t // k) * pw + t % k
-            view = padded[:, :, offset:offset + run]
-            view += taps[:, :, t]
-        (pt, _), (pl, _) = self.pads
-        h, w = self.hw
-        grid = padded[:, :, :self.padded_h * pw].reshape(n, self.c, self.padded_h, pw)
-        return grid[:, :, pt:pt + h, pl:pl + w]
 
 
 def _taps(kernel, stride, pads, in_hw, out_hw):

@@ -274,7 +274,7 @@ class Conv2D(ActivatedLayer):
 
     def _make_scratch(self, n, training):
         f, ckk = self.spec["filters"], self._im2col.ckk
-        bufs = self._im2col.buffers(n, self.dtype, training, f)
+        bufs = self._im2col.buffers(n, self.dtype, training)
         bufs["wb"] = np.empty((f, ckk + 1), self.dtype)
         if training:  # evaluation never back-propagates: no backward buffers
             bufs.update(dwb=np.empty((n, ckk + 1, f), self.dtype),     # transposed: see backward
@@ -302,7 +302,8 @@ class Conv2D(ActivatedLayer):
         np.copyto(self.grads["b"], dwb[-1])
         if not need_input_grad:
             return None
-        return self._im2col.input_grad(bufs, self.params["W"].reshape(f, -1), d)
+        np.matmul(self.params["W"].reshape(f, -1).T, d, out=bufs["dcols"])
+        return self._im2col.input_grad(bufs, self.dtype)
 
 
 class _Pool2D(Layer):
