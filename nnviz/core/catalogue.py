@@ -18,8 +18,15 @@ from typing import Any, Mapping
 
 from .errors import SpecError
 
-__all__ = ["Param", "Entry", "describe", "LAYERS", "ACTIVATIONS", "COSTS", "COST_ALIASES",
+__all__ = ["Param", "TINY", "Entry", "describe", "LAYERS", "ACTIVATIONS", "COSTS", "COST_ALIASES",
            "INITS", "OPTIMIZERS", "SCHEDULES", "MODEL", "TRAINING", "check_params"]
+
+
+#: How an open end of a range is held, by the engine and by every editor alike: a
+#: range "(0, x]" starts at TINY, one "[0, 1)" ends a millionth below 1.  The editors
+#: hold any number from TINY up exactly, so a value the engine accepts is shown as it is.
+TINY = 1e-300
+BELOW_OPEN_END = 1e-6
 
 
 @dataclass(frozen=True)
@@ -97,16 +104,32 @@ class Param:
         value = int(value) if self.kind == "int" else float(value)
         return value
 
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The closed range values must lie in, which every editor of this parameter
+        takes as its own: an open end moved just inside (TINY, BELOW_OPEN_END)."""
+        low, high = self.low, self.high
+        if low is not None and self.low_open:
+            low = low + max(abs(low) * BELOW_OPEN_END, TINY)
+        if high is not None and self.high_open:
+            high = high - max(abs(high), 1.0) * BELOW_OPEN_END
+        return low, high
+
     def contains(self, value: float) -> bool:
-        """``value`` lies inside the parameter's range."""
-        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
-        high_ok = self.high is None or (value < self.high if self.high_open else value <= self.high)
-        return low_ok and high_ok
+        """``value`` lies inside the parameter's range (its ``bounds``)."""
+        low, high = self.bounds()
+        return (low is None or value >= low) and (high is None or value <= high)
 
     def _violation(self, value: float) -> str:
-        if self.low is not None and not (value > self.low if self.low_open else value >= self.low):
-            return f"must be {'greater than' if self.low_open else 'at least'} {self.low:g}"
-        return f"must be {'less than' if self.high_open else 'at most'} {self.high:g}"
+        low, high = self.bounds()
+        if low is not None and value < low:
+            if self.low_open and value <= self.low:
+                return f"must be greater than {self.low:g}"
+            return f"must be at least {low:g}" + (" (the smallest value nnviz holds)"
+                                                   if self.low_open else "")
+        if self.high_open and value >= self.high:
+            return f"must be less than {self.high:g}"
+        return f"must be at most {high:g}" + (f" (the closest to {self.high:g} nnviz holds)"
+                                               if self.high_open else "")
 
     def interval(self) -> str:
         """The range in interval notation, e.g. "[0, 1)"."""

@@ -36,7 +36,8 @@ from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPan
 from nnviz.gui.panels.pace import PaceControl
 from nnviz.gui.panels.widgets import plain_tooltip
 from nnviz.gui.panels.runs_panel import RunsPanel
-from nnviz.gui.panels.validation import fit_to_dataset, input_shapes, load_cached
+from nnviz.gui.panels.validation import (changed_values, changes_text, fit_to_dataset,
+                                         input_shapes, load_cached)
 from nnviz.gui.run_controller import RunController
 from nnviz.gui.runs_model import RunsModel
 from nnviz.gui.settings import Settings
@@ -287,8 +288,8 @@ class MainWindow(FileCommands, QMainWindow):
         if collected != spec:
             self.model.replace_quietly(collected)
             self.model.revalidate()
-            self.statusBar().showMessage("Some values of the experiment were outside the "
-                                         "editors' ranges and have been adjusted.", 10000)
+            self.statusBar().showMessage("Changed to what the editors hold: " + changes_text(
+                changed_values(spec, collected)), 10000)
         if self._has_conv():
             self.docks["conv"].raise_()
         self.setWindowModified(False)

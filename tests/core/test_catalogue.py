@@ -67,3 +67,18 @@ def test_values_outside_the_catalogue_range_name_the_field():
         Network.from_spec({"input_shape": [4], "layers": [
             {"type": "dense", "units": 2, "activation": "relu", "alpha": 0.1}]})
     assert info.value.field == "layers[0].alpha"
+
+
+def test_an_open_end_is_held_just_inside_by_the_engine_as_by_the_editors():
+    from nnviz.core.catalogue import LAYERS, TINY, TRAINING
+    clip, rate = TRAINING["clip_norm"], LAYERS["dropout"].params["rate"]
+    assert clip.bounds() == (TINY, 1e12) and rate.bounds() == (0.0, 1 - 1e-6)
+    assert clip.check(TINY, "c") == TINY and rate.check(0.999999, "r") == 0.999999
+    with pytest.raises(SpecError, match=r"c: 0 is out of range: it must be greater than 0"):
+        clip.check(0, "c")
+    with pytest.raises(SpecError, match=r"c: 1e-310 .* at least 1e-300 \(the smallest value"):
+        clip.check(1e-310, "c")
+    with pytest.raises(SpecError, match=r"r: 0.9999999 .* at most 0.999999 \(the closest to 1"):
+        rate.check(0.9999999, "r")
+    with pytest.raises(SpecError, match=r"r: 1 is out of range: it must be less than 1"):
+        rate.check(1, "r")

@@ -1,4 +1,5 @@
-"""Shared GUI-test setup: offscreen Qt, collection between tests, a fake-snapshot factory."""
+"""Shared GUI-test setup: offscreen Qt, collection between tests (and no application
+collector left behind), a fake-snapshot factory."""
 
 import gc
 import os
@@ -29,3 +30,14 @@ def collect_garbage_between_tests():
     yield
     gc.enable()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def no_collector_left(qapp):
+    """A test that installs the application's garbage collector (the screenshot
+    renderer does) removes it afterwards, so the next test starts as this one did."""
+    installed = hasattr(qapp, "_nnviz_gc")
+    yield
+    if not installed:
+        from nnviz.gui.gc_policy import stop_collecting
+        stop_collecting(qapp)

@@ -53,7 +53,7 @@ def test_task_regression_on_numbers(qtbot, tmp_path):
     d = CsvDialog(str(path))
     qtbot.addWidget(d)
     assert "classification, 3 classes (0, 1, 2)" in d.summary.text()
-    with qtbot.waitSignal(d.spec_changed, timeout=2000) as signal:
+    with qtbot.waitSignal(d.spec_changed, timeout=15_000) as signal:
         d.task.setCurrentIndex(d.task.findData("regression"))
     assert signal.args[0]["task"] == "regression"
     assert d.dataset_spec() == {"name": "csv", "path": str(path), "target": "b",

@@ -401,9 +401,8 @@ def test_a_long_title_does_not_widen_the_plot_past_its_widget(qtbot):
     plot.show()
     plotstyle.set_title(plot, "a very long title " * 12, 2.0)
     plot.resize(280, 200)
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: plot.getPlotItem().geometry().width() <= 280, timeout=15_000)
     assert plot.getPlotItem().titleLabel.minimumWidth() == 0
-    assert plot.getPlotItem().geometry().width() <= 280
 
 
 def test_loss_view_draws_the_learning_rate_only_when_it_changes(loss_view, make_snapshot):

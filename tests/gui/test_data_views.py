@@ -281,7 +281,7 @@ def test_views_follow_a_theme_switch(network_view, output_view, qtbot):
         for name in ("dark", "light"):
             colours = theme.apply_theme(name)
             qtbot.waitUntil(lambda: network_view.view.backgroundBrush().color().name()
-                            == colours.plot_background.lower(), timeout=2000)
+                            == colours.plot_background.lower(), timeout=15_000)
             pen = output_view.page.lines.opts["pen"]
             assert pen.color().name() == colours.plot_foreground.lower()
     finally:

@@ -85,13 +85,7 @@ def test_bad_suffix_or_folder_is_a_spec_error(plot, tmp_path):
 def test_screenshot_of_a_view_as_svg(qapp, tmp_path):
     from nnviz.core import load_preset
     from nnviz.gui.screenshot import render
-    installed = hasattr(qapp, "_nnviz_gc")
-    try:
-        out = render(load_preset("moons_small"), 10, tmp_path / "loss.svg", view="loss")
-    finally:
-        if not installed and hasattr(qapp, "_nnviz_gc"):   # render installs the app's
-            qapp._nnviz_gc.timer.stop()                    # collector: leave none behind
-            del qapp._nnviz_gc
+    out = render(load_preset("moons_small"), 10, tmp_path / "loss.svg", view="loss")
     tags = drawing_elements(out)
     assert tags.count("polyline") + tags.count("path") > 10 and "text" in tags
 

@@ -55,7 +55,7 @@ def test_typing_updates_plot_and_errors_as_you_type(dialog, qtbot):
 
 def test_accepting_returns_the_layer_activation_spec(dialog, qtbot):
     dialog.set_formula("  x * sigmoid(x) ")
-    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+    with qtbot.waitSignal(dialog.accepted, timeout=15_000):
         ok_button(dialog).click()
     assert dialog.activation_spec() == {"formula": "x * sigmoid(x)"}
 

@@ -183,7 +183,7 @@ def test_conv_view_shows_one_feature_map_per_filter(make_window, qtbot, answer):
     window = make_window(load_preset("digits_cnn"), thread=True)
     assert "conv" in window.visible_views()                 # raised for a conv network
     conv = window.views["conv"]
-    qtbot.waitUntil(lambda: conv.feature_map_counts() == [8], timeout=2000)   # initial weights
+    qtbot.waitUntil(lambda: conv.feature_map_counts() == [8], timeout=15_000)   # initial weights
 
     click(qtbot, window.step_button)
     session = window.session
@@ -195,7 +195,7 @@ def test_conv_view_shows_one_feature_map_per_filter(make_window, qtbot, answer):
     asked = answer(True)
     window.model_builder.rows[0].editors["filters"].setValue(4)
     assert len(asked) == 1 and window.session is None        # a new run: asked, then reset
-    qtbot.waitUntil(lambda: conv.feature_map_counts() == [4], timeout=2000)
+    qtbot.waitUntil(lambda: conv.feature_map_counts() == [4], timeout=15_000)
 
 
 def test_closing_during_training_ends_the_worker(make_window, qtbot):
@@ -214,12 +214,12 @@ def test_closing_during_training_ends_the_worker(make_window, qtbot):
 def test_idle_window_prepares_a_worker_and_edits_replace_it(make_window, qtbot, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: pytest.fail("asked")))
     window = make_window(fake=True, prepare=True)
-    qtbot.waitUntil(lambda: window.session is not None, timeout=3000)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=15_000)
     first = window.session
     assert first.calls[-1] == ("prepare",) and not window.has_run
     window.model_builder.rows[0].editors["units"].setValue(5)    # no run yet: no question
     assert first.calls[-1] == ("shutdown",)
-    qtbot.waitUntil(lambda: window.session is not None, timeout=3000)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=15_000)
     assert window.session.experiment.model["layers"][0]["units"] == 5
     click(qtbot, window.start_button)
     assert window.session.calls[-1] == ("start",) and window.has_run
@@ -288,20 +288,20 @@ def test_snapshots_and_view_data_are_routed(make_window, qtbot):
     activation = window.views["activation"]
     assert window.pacer.updates.get(activation, 0) == 0
     window.docks["activation"].raise_()     # ...and once shown it draws the whole run
-    qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 1, timeout=2000)
+    qtbot.waitUntil(lambda: window.pacer.updates.get(activation) == 1, timeout=15_000)
     assert points(activation.saturated_curves[0]) == 3
 
     window.docks["conv"].raise_()
-    qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=2000)
+    qtbot.waitUntil(lambda: ("views", {"output", "conv"}) in session.calls, timeout=15_000)
 
     from nnviz.core.viewdata import network_data
     data = network_data(trainer.network)
     network = window.views["network"]
     session.viewData.emit("network", data)  # behind the Convolution tab: kept for later
-    qtbot.wait(100)
+    window.pacer.flush()                    # even when every pending update is made now
     assert network.data is not data
     window.docks["network"].raise_()
-    qtbot.waitUntil(lambda: network.data is data, timeout=2000)
+    qtbot.waitUntil(lambda: network.data is data, timeout=15_000)
 
     session._set("diverged")
     session.message.emit("diverged: the loss became nan")
@@ -328,7 +328,7 @@ def test_new_open_and_reset_shut_the_session_down(make_window, qtbot, tmp_path):
         session.snapshot.emit(object())      # an old session's late signal reaches nobody
     assert window.experiment.dataset["name"] == "digits"
     qtbot.waitUntil(lambda: not any(shiboken6.isValid(o) for pair in old for o in pair),
-                    timeout=2000)            # old sessions and pacers are deleted
+                    timeout=15_000)            # old sessions and pacers are deleted
     click(qtbot, window.start_button)        # the new session has its own pacer
     assert len(window.findChildren(ViewPacer)) == 1
     assert window.findChildren(ViewPacer)[0] is window.pacer

@@ -19,7 +19,7 @@ def playground(qtbot):
 
 
 def recomputed(qtbot, widget, action):
-    with qtbot.waitSignal(widget.updated, timeout=3000):
+    with qtbot.waitSignal(widget.updated, timeout=15_000):
         action()
     return widget.stages
 
@@ -144,7 +144,7 @@ def test_own_file_and_refused_files(playground, qtbot, tmp_path):
     pixels = (np.arange(20 * 30 * 3) % 256).astype(np.uint8).reshape(20, 30, 3)
     path = tmp_path / "mine.png"
     Image.fromarray(pixels).save(path)
-    with qtbot.waitSignal(playground.updated, timeout=3000):
+    with qtbot.waitSignal(playground.updated, timeout=15_000):
         assert playground.load_file(path)
     np.testing.assert_allclose(playground.stages.image, np.moveaxis(pixels, -1, 0) / 255)
     assert playground.source.currentData() == "file"

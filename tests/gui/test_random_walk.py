@@ -5,13 +5,21 @@ limits, data sets, pace, pin, the Runs dock, theme and font — and the window
 must take it: pytest-qt fails the test on any exception raised in a Qt slot,
 and the walk checks that the window stays consistent and the event loop never
 stalls for long.  Sessions are recording stand-ins fed real snapshots, so the
-walk is quick; ``-m slow`` runs a longer walk.
+walk is quick; ``-m slow`` runs a longer walk, with real training processes.
+
+A heartbeat timer records every event-loop gap over GAP_REPORTED with the
+actions that ran in it and the CPU time the GUI thread spent in it (a gap the
+GUI thread spent computing is ours; one it spent descheduled is the machine's
+load), and the walk records the peak memory (VmHWM) of the GUI process and of
+every training process; all are printed at the end.
 """
 
 from __future__ import annotations
 
 import random
+import resource
 import time
+from dataclasses import dataclass, field
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -20,6 +28,7 @@ from PySide6.QtWidgets import QMessageBox
 from nnviz.core import catalogue
 from nnviz.core.experiment import list_presets
 from nnviz.core.trainer import Trainer
+from nnviz.gui.session import live_workers
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import make_window, no_leaks, settings  # noqa: F401
@@ -27,6 +36,9 @@ except ImportError:
     from windows import make_window, no_leaks, settings  # noqa: F401
 
 MAX_GAP = 2.0            # s: the longest the event loop may stall (generous for loaded CI)
+GAP_REPORTED = 0.5       # s: gaps longer than this are recorded with their actions
+MAX_LONG_GAPS = 5        # the long walk may have a handful the GUI thread was busy for
+MAX_GUI_MEMORY = 2**30   # bytes: peak resident memory of the GUI process
 
 
 class Walker:
@@ -131,21 +143,102 @@ class Walker:
         self.window.set_large_font(self.rng.random() < 0.5, remember=False)
 
 
-def walk(make_window, qtbot, monkeypatch, seed: int, steps: int) -> tuple[float, dict]:
+# ------------------------------------------------------------------ measuring
+def peak_rss(pid: int | str = "self") -> int | None:
+    """The peak resident memory (VmHWM) of a process in bytes; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Start this process's peak memory afresh (Linux: clear_refs 5); False if impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Watch:
+    """What the heartbeat saw: long event-loop gaps with their actions, peak memory."""
+
+    gaps: list[tuple[float, float, tuple[str, ...]]] = field(default_factory=list)
+    gui_peak: int = 0
+    child_peaks: dict[int, int] = field(default_factory=dict)
+    since_tick: list[str] = field(default_factory=list)
+    last_tick: float | None = None
+    last_cpu: float = 0.0
+
+    def tick(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        if self.last_tick is not None and now - self.last_tick > GAP_REPORTED:
+            self.gaps.append((now - self.last_tick, cpu - self.last_cpu,
+                              tuple(self.since_tick)))
+        self.last_tick, self.last_cpu = now, cpu
+        self.since_tick.clear()
+        self.sample_children()
+
+    def sample_children(self) -> None:
+        for process in live_workers():
+            peak = peak_rss(process.pid)
+            if peak is not None:
+                self.child_peaks[process.pid] = max(peak, self.child_peaks.get(process.pid, 0))
+
+    def finish(self, reset_ok: bool) -> None:
+        self.sample_children()
+        if reset_ok:
+            self.gui_peak = peak_rss() or 0
+        else:                               # the whole process's life: an upper bound
+            self.gui_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def report(self, label: str) -> str:
+        mib = 2**20
+        child = max(self.child_peaks.values(), default=0)
+        lines = [f"{label}: peak GUI memory {self.gui_peak / mib:.0f} MiB, "
+                 f"peak training process {child / mib:.0f} MiB "
+                 f"({len(self.child_peaks)} processes), "
+                 f"{len(self.gaps)} event-loop gaps over {GAP_REPORTED} s"]
+        lines += [f"  {gap:.2f} s ({cpu:.2f} s of GUI-thread CPU) after "
+                  f"{', '.join(actions) or 'no action'}" for gap, cpu, actions in self.gaps]
+        return "\n".join(lines)
+
+    @property
+    def worst(self) -> float:
+        return max((gap for gap, _, _ in self.gaps), default=0.0)
+
+    @property
+    def busy_gaps(self) -> list:
+        """Gaps the GUI thread spent computing for over GAP_REPORTED: ours, whatever the load."""
+        return [g for g in self.gaps if g[1] > GAP_REPORTED]
+
+
+def walk(make_window, qtbot, monkeypatch, seed: int, steps: int,
+         fake: bool = True) -> tuple[Watch, dict]:
     rng = random.Random(seed)
     monkeypatch.setattr(QMessageBox, "question", staticmethod(
         lambda *a, **k: rng.choice([QMessageBox.StandardButton.Yes,
                                     QMessageBox.StandardButton.No])))
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: None))
-    window = make_window(fake=True)
+    reset_ok = reset_peak_rss()
+    window = make_window(fake=fake)
+    qtbot.waitUntil(lambda: window.experiment is not None, timeout=30_000)   # start-up done
     walker = Walker(window, rng)
-    ticks: list[float] = []
+    watch = Watch()
     timer = QTimer(interval=10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(watch.tick)
     timer.start()
     done: dict[str, int] = {}
     for _ in range(steps):
         name = walker.act()
+        watch.since_tick.append(name)
         done[name] = done.get(name, 0) + 1
         qtbot.wait(1)                       # the event loop runs between actions
         # the window stays consistent: what the editors show is what would train
@@ -153,21 +246,28 @@ def walk(make_window, qtbot, monkeypatch, seed: int, steps: int) -> tuple[float,
         assert spec["model"]["layers"] == window.model_builder.specs()
         if window.experiment is None and window.session is None:
             assert not window.start_button.isEnabled()   # nothing invalid can start
+    qtbot.wait(20)                          # a last tick measures the last action
     timer.stop()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    return max(gaps, default=0.0), done
+    watch.finish(reset_ok)
+    return watch, done
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_random_walk_through_the_window_throws_nothing(make_window, qtbot, monkeypatch, seed):
-    worst, done = walk(make_window, qtbot, monkeypatch, seed, steps=150)
+    watch, done = walk(make_window, qtbot, monkeypatch, seed, steps=150)
+    print(watch.report(f"seed {seed}, 150 actions"))
     assert len(done) >= 15                  # the walk reached most of the actions
-    assert worst < MAX_GAP, f"the event loop stalled {worst:.2f} s"
+    assert watch.worst < MAX_GAP, watch.report("the event loop stalled")
+    assert watch.gui_peak < MAX_GUI_MEMORY, watch.report("too much memory")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 4, 5])
 def test_a_long_random_walk(make_window, qtbot, monkeypatch, seed):
-    worst, _ = walk(make_window, qtbot, monkeypatch, seed, steps=1000)
-    print(f"seed {seed}: worst event-loop gap {worst:.2f} s")
-    assert worst < MAX_GAP
+    """Real training processes: Start, Step and Continue train in a child."""
+    watch, _ = walk(make_window, qtbot, monkeypatch, seed, steps=1000, fake=False)
+    print(watch.report(f"seed {seed}, 1000 actions"))
+    assert watch.worst < MAX_GAP, watch.report("the event loop stalled")
+    assert len(watch.busy_gaps) <= MAX_LONG_GAPS, watch.report("too many stalls")
+    assert watch.gui_peak < MAX_GUI_MEMORY, watch.report("too much memory")
+    assert watch.child_peaks, "no training process ran"

@@ -32,11 +32,11 @@ def test_lists_every_catalogue_schedule_and_starts_constant(editor):
 
 
 def test_picking_builds_the_parameters_and_emits_the_normalised_schedule(editor, qtbot):
-    with qtbot.waitSignal(editor.changed, timeout=2000) as signal:
+    with qtbot.waitSignal(editor.changed, timeout=15_000) as signal:
         pick(editor, "step")
     assert signal.args == [{"name": "step", "step_size": 10, "gamma": 0.1}]
     assert set(editor._editors) == {"step_size", "gamma"}
-    with qtbot.waitSignal(editor.changed, timeout=2000) as signal:
+    with qtbot.waitSignal(editor.changed, timeout=15_000) as signal:
         editor._editors["step_size"].setValue(2)
     assert signal.args[0]["step_size"] == 2
     assert editor.schedule() == {"name": "step", "step_size": 2, "gamma": 0.1}

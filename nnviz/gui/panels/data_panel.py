@@ -273,12 +273,8 @@ def _editor(key: str, param) -> QWidget:
     tip = param.help + f" ({param.range_text()[4:]})"
     if param.kind == "int":
         return widgets.int_spin(param.low, param.high, param.default, tip, f"{key}Spin")
-    lo, hi = param.low, param.high
+    lo, hi = param.bounds()                   # the engine's range: nothing is clamped
     step = 0.05 if hi <= 5 else 0.5
-    if param.low_open:
-        lo += 0.001
-    if param.high_open:
-        hi -= 0.001
     return widgets.float_spin(lo, hi, param.default, step, tooltip=tip, name=f"{key}Spin")
 
 

@@ -29,18 +29,13 @@ ACTIVATION_OPTIONS = {name: entry.defaults() for name, entry in catalogue.ACTIVA
                       if entry.params}
 ACTIVATIONS = catalogue.ACTIVATION_NAMES
 TYPE_TIPS = {kind: entry.help for kind, entry in catalogue.LAYERS.items()}
+ALPHA_BOUNDS = catalogue.ACTIVATIONS["leaky_relu"].params["alpha"].bounds()   # ELU's too
 
 
 def _field(key: str, param: catalogue.Param) -> tuple:
     """(key, label, editor kind, low, high, tooltip) of a layer parameter's editor."""
     kind = "log" if param.scale == "log" else param.kind
-    low, high = param.low, param.high
-    if kind == "float" and param.high_open:
-        high = high - 1e-3
-    if kind == "log" and param.high_open:
-        high = high * 0.999
-    if kind == "log" and param.low_open:
-        low = 1e-12
+    low, high = param.bounds()                # the engine's range: nothing is clamped
     return key, param.label or key, kind, low, high, param.help
 
 
@@ -104,7 +99,7 @@ class LayerRow(QFrame):
         self.activation_combo.setToolTip("activation function a = f(z)")
         self.formula: str | None = None          # the custom activation, if one is chosen
         self._previous_activation = 0          # combo index to go back to if "custom…" is cancelled
-        self.alpha_spin = widgets.float_spin(0.0, 100.0, 0.01, 0.01,
+        self.alpha_spin = widgets.float_spin(*ALPHA_BOUNDS, 0.01, 0.01,
                                              tooltip="alpha: slope (leaky ReLU) or scale (ELU) "
                                              "for negative inputs", name="alphaSpin")
         self.info = QLabel()

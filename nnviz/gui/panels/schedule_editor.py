@@ -22,7 +22,6 @@ from nnviz.core.schedules import make_schedule, normalise_schedule
 from nnviz.gui.panels.widgets import error_label, float_spin, int_spin, mark_invalid, show_error
 from nnviz.gui.views import plotstyle
 
-SMALLEST = 1e-6        # lower end of an editor whose range excludes 0
 
 
 class ScheduleEditor(QWidget):
@@ -165,8 +164,8 @@ def _editor(param: Param, value, key: str) -> QWidget:
     elif param.kind == "int":
         editor = int_spin(param.low, param.high, value)
     else:
-        low = param.low + SMALLEST if param.low_open else param.low
-        editor = float_spin(low, param.high, value, step=0.05 if param.high <= 1 else 0.1)
+        low, high = param.bounds()            # the engine's range: nothing is clamped
+        editor = float_spin(low, high, value, step=0.05 if param.high <= 1 else 0.1)
     editor.setToolTip(param.help)
     editor.setObjectName(f"schedule_{key}")
     return editor

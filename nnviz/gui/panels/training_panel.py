@@ -20,8 +20,13 @@ OPTIMIZER_NAMES = {name: e.label for name, e in catalogue.OPTIMIZERS.items()}
 HYPER = {key: (p.label, p.help) for e in catalogue.OPTIMIZERS.values()
          for key, p in e.params.items() if key != "eta"}
 LIVE_KEYS = ("eta", "l2", "clip_norm")   # take effect on a running session
-DECAY_MAX = 0.999999                      # momentum and decay rates are in [0, 1)
+DECAY_MAX = catalogue.OPTIMIZERS["momentum"].params["momentum"].bounds()[1]   # [0, 1)
 COUNT_MAX = int(catalogue.TRAINING["epochs"].high)   # the experiment format's limit for counts
+
+
+def _bounds(key: str) -> tuple:
+    """The catalogue's range of an optimiser parameter (the same in every optimiser)."""
+    return next(e.params[key] for e in catalogue.OPTIMIZERS.values() if key in e.params).bounds()
 
 
 class TrainingPanel(QWidget):
@@ -47,27 +52,27 @@ class TrainingPanel(QWidget):
         self.optimizer_combo = _combo("optimizerCombo",
                                       {k: (v, "") for k, v in OPTIMIZER_NAMES.items()})
         self.learning_rate = widgets.LogSpinBox(
-            1e-12, 1e6, 0.01, smallest=1e-6, tooltip="learning rate η: size of each step (changes apply live)",
+            *_bounds("eta"), 0.01, smallest=1e-6, tooltip="learning rate η: size of each step (changes apply live)",
             name="learningRateSpin")
         self.hyper = {
             "momentum": widgets.float_spin(0.0, DECAY_MAX, 0.9, 0.05, HYPER["momentum"][1],
                                            "momentumSpin"),
             "rho": widgets.float_spin(0.0, DECAY_MAX, 0.9, 0.01, HYPER["rho"][1], "rhoSpin"),
             "rho2": widgets.float_spin(0.0, DECAY_MAX, 0.999, 0.001, HYPER["rho2"][1], "rho2Spin"),
-            "eps": widgets.LogSpinBox(1e-12, 1.0, 1e-8, tooltip=HYPER["eps"][1], name="epsSpin"),
+            "eps": widgets.LogSpinBox(*_bounds("eps"), 1e-8, smallest=1e-12, tooltip=HYPER["eps"][1], name="epsSpin"),
         }
         self.batch_size = widgets.int_spin(1, COUNT_MAX, 32, "samples per mini-batch (per step)",
                                            "batchSizeSpin")
         self.epochs = widgets.int_spin(1, COUNT_MAX, 100, "passes over the training data",
                                        "epochsSpin")
-        self.l2 = widgets.LogSpinBox(1e-12, 1e6, 0.0, allow_zero=True, smallest=1e-6,
+        self.l2 = widgets.LogSpinBox(*catalogue.TRAINING["l2"].bounds(), 0.0, allow_zero=True, smallest=1e-6,
                                      tooltip="L2 regularisation λ: adds (λ/2)·ΣW² to the cost "
                                      "(changes apply live)", name="l2Spin")
         self.clip_check = QCheckBox("Clip gradient norm")
         self.clip_check.setObjectName("clipCheck")
         self.clip_check.setToolTip("scale all gradients together so their global norm is at "
                                    "most this value (changes apply live)")
-        self.clip_norm = widgets.LogSpinBox(1e-12, 1e12, 1.0, smallest=1e-3, tooltip=self.clip_check.toolTip(),
+        self.clip_norm = widgets.LogSpinBox(*catalogue.TRAINING["clip_norm"].bounds(), 1.0, smallest=1e-3, tooltip=self.clip_check.toolTip(),
                                             name="clipNormSpin")
         self.seed = widgets.int_spin(0, widgets.INT_MAX, 0, "random seed of the initial weights "
                                      "and of the batch order", "seedSpin")

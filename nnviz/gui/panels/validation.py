@@ -4,7 +4,8 @@
 targets, experiment file) and turns the first SpecError into *where* to show
 it: which panel, which layer row, which field.  It also works out every
 layer's output shape and parameter count, as far as the stack is valid, so
-the model builder can show them live.
+the model builder can show them live.  ``changed_values`` says which fields
+the editors could not hold as a file gave them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnviz.core.catalogue import show_value
 from nnviz.core.datasets import load_dataset
 from nnviz.core.errors import SpecError
 from nnviz.core.layers import make_layer
@@ -202,3 +204,32 @@ def check_experiment(experiment: dict) -> Check:
         check.section, check.row, check.key = locate(error, n_layers)
         check.experiment = None
     return check
+
+
+# --------------------------------------------------------------------------- changes
+_MISSING = object()
+
+
+def changed_values(before, after, where: str = "") -> list[tuple[str, object, object]]:
+    """(field, value in ``before``, value in ``after``) for every field that differs,
+    e.g. ("model.layers[0].units", 1000000, 100000); a missing field is None."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes = []
+        for key in list(before) + [k for k in after if k not in before]:
+            path = f"{where}.{key}" if where else str(key)
+            changes += changed_values(before.get(key, _MISSING), after.get(key, _MISSING), path)
+        return changes
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [c for i, (b, a) in enumerate(zip(before, after))
+                for c in changed_values(b, a, f"{where}[{i}]")]
+    if before == after and isinstance(before, bool) == isinstance(after, bool):
+        return []
+    return [(where, None if before is _MISSING else before, None if after is _MISSING else after)]
+
+
+def changes_text(changes: list[tuple[str, object, object]], limit: int = 3) -> str:
+    """"model.layers[0].units 1000000 → 100000; ..." (at most ``limit``, then "and N more")."""
+    parts = [f"{name} {show_value(old, 24)} → {show_value(new, 24)}"
+             for name, old, new in changes[:limit]]
+    more = len(changes) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

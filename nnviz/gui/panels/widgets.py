@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSpinBo
 from nnviz.gui import theme
 
 INT_MAX = 2**31 - 1   # QSpinBox is 32-bit
+#: QDoubleSpinBox rounds to its decimals; this many keep every double from 1e-300 up exact
+EXACT_DECIMALS = 323
 _STEPS = (1.0, 2.0, 5.0)
 
 
@@ -35,14 +37,15 @@ def float_spin(lo: float, hi: float, value: float, step: float, tooltip: str = "
 class NumberSpinBox(QDoubleSpinBox):
     """A float editor shown in short form (0.2, 1e-08) that keeps full precision.
 
-    QDoubleSpinBox rounds to its display decimals; this one keeps 12 and shows
-    at most 6 significant digits, so a value loaded from a file survives.
+    QDoubleSpinBox rounds to its decimals; this one keeps all a double has (down
+    to the catalogue's TINY) and shows at most 6 significant digits, so a value
+    loaded from a file survives unchanged.
     """
 
     def __init__(self, lo: float, hi: float, value: float, *, step: float = 0.1,
                  tooltip: str = "", name: str = ""):
         super().__init__()
-        self.setDecimals(12)
+        self.setDecimals(EXACT_DECIMALS)
         self.setRange(lo, hi)
         self.setSingleStep(step)
         self.setValue(value)
