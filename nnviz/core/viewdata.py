@@ -61,6 +61,7 @@ class OutputData:
     train_labels: np.ndarray | None = None
     val_points: np.ndarray | None = None
     val_labels: np.ndarray | None = None
+    train_index: np.ndarray | None = None   # data set index of each train point (subsampled)
     curve_x: np.ndarray | None = None
     curve_y: np.ndarray | None = None
     y_true: np.ndarray | None = None
@@ -345,7 +346,7 @@ def _boundary(net, dataset, X_train, y_train, X_val, y_val, resolution) -> Outpu
         extent=(xmin, xmax, ymin, ymax), probs=_frozen(probs),
         boundary_lines=_frozen(_class_boundaries(probs, xs, ys)),
         train_points=_frozen(X_train[keep]), train_labels=_frozen(train_labels[keep]),
-        val_points=_frozen(X_val), val_labels=_frozen(val_labels))
+        val_points=_frozen(X_val), val_labels=_frozen(val_labels), train_index=_frozen(keep))
 
 
 def _confusion(net, dataset, X_train, y_train, X_val, y_val) -> OutputData:

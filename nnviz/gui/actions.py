@@ -74,6 +74,8 @@ COMMANDS = (
     Command("playground", "&View", "&Kernel playground", "show_playground",
             tip="one convolution kernel on one image, stage by stage: what a CNN's first "
                 "layer does"),
+    Command("inspector", "&View", "&Back-propagation inspector", "show_inspector",
+            tip="one sample's z, a and δ layer by layer, and the chain rule with its numbers"),
 
     Command("about", "&Help", "&About nnviz", "_about"),
 )

@@ -133,6 +133,7 @@ class MainWindow(FileCommands, QMainWindow):
         self._build_docks()
         self._search_dock = None          # made on first use: Training → Search…
         self._playground_dock = None      # made on first use: View → Kernel playground
+        self._inspector_dock = None       # made on first use: View → Back-propagation inspector
         self.menus = commands.build_menus(self, self.actions, {"&View": [
             dock.toggleViewAction() for dock in (*self.setup_docks.values(),
                                                  *self.docks.values())]})
@@ -661,6 +662,20 @@ class MainWindow(FileCommands, QMainWindow):
         self._playground_dock.show()
         self._playground_dock.raise_()
         return self._playground_dock.widget()
+
+    def show_inspector(self):
+        """View → Back-propagation inspector: a dock (objectName ``backpropInspector`` inside)."""
+        if self._inspector_dock is None:
+            from nnviz.gui.inspector.wiring import make_inspector
+            self._inspector_dock = dock_layout.make_dock(self, "inspector",
+                                                         "Back-propagation inspector",
+                                                         make_inspector(self))
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._inspector_dock)
+            self._inspector_dock.setFloating(True)
+            self._inspector_dock.resize(1100, 700)
+        self._inspector_dock.show()
+        self._inspector_dock.raise_()
+        return self._inspector_dock.widget()
 
     def _search_cell_chosen(self, experiment: dict) -> None:
         """A heatmap cell clicked: its setting becomes the current experiment."""

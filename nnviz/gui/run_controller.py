@@ -58,6 +58,7 @@ class RunController(QObject):
     clock = Signal(float)             # seconds of training so far
     runStarted = Signal(object)       # the Run the session records into
     runEnded = Signal()               # the session is gone (reset, new experiment)
+    trace = Signal(object)            # the session's answer to request_trace (a Trace)
 
     def __init__(self, runs, views, *, session_factory=None, prepare: bool = True,
                  shown=lambda: True, visible_views=frozenset,
@@ -218,6 +219,14 @@ class RunController(QObject):
                 view.update_snapshot(snap)
         self._on_snapshot(snap)
 
+    def request_trace(self, split: str, index: int) -> bool:
+        """Ask the run's worker for one sample's back propagation on its current weights
+        (``trace`` answers); False when there is no run to ask (before the first Start)."""
+        if not self._started or self.session is None or not hasattr(self.session, "request_trace"):
+            return False
+        self.session.request_trace(split, index)
+        return True
+
     # ------------------------------------------------------------------ session life
     def schedule_prepare(self) -> None:
         if not self.closing:
@@ -239,6 +248,8 @@ class RunController(QObject):
                 session.points.connect(self._on_points)
             session.set_visible_views(self._visible_views())
             session.set_conv_image(self._image)
+            if hasattr(session, "trace"):
+                session.trace.connect(self.trace)
             if self.pace is not None and hasattr(session, "set_pace"):
                 session.set_pace(self.pace)
             self.pacer = self._make_pacer(session)
@@ -298,6 +309,8 @@ class RunController(QObject):
                 signal.disconnect(slot)
             if hasattr(session, "points"):
                 session.points.disconnect(self._on_points)
+            if hasattr(session, "trace"):
+                session.trace.disconnect(self.trace)
             session.shutdown()
             session.setParent(None)
             session.deleteLater()

@@ -44,9 +44,10 @@ from nnviz.core.runs import RunState
 from nnviz.gui.session_pacer import ViewPacer
 from nnviz.gui.session_worker import (SNAPSHOT_INTERVAL, VIEW_INTERVAL, VIEW_NAMES,
                                       Disconnected, Driver, describe)
-from nnviz.gui.worker_protocol import (Continue, Frame, GetWeights, Lost, Notice, Pause, Ready,
+from nnviz.gui.worker_protocol import (Continue, Frame, GetTrace, GetWeights, Lost, Notice, Pause, Ready,
                                        SetHyper, SetImage, SetPace, ShowViews, Shutdown,
-                                       StateChanged, Step, Stop, Train, ViewData, Weights)
+                                       StateChanged, Step, Stop, Trace, Train, ViewData,
+                                       Weights)
 
 __all__ = ["TrainingSession", "ViewPacer", "MODES"]
 
@@ -76,6 +77,7 @@ class TrainingSession(QObject):
     stateChanged = Signal(object)      # RunState
     ready = Signal()                   # the worker is up (Start begins at once now)
     weights = Signal(dict)             # the answer to request_weights()
+    trace = Signal(object)             # the answer to request_trace(): a Trace record
     message = Signal(str)              # divergence reason, error, rejected setting
     _wake = Signal()                   # relay/worker thread -> GUI thread
 
@@ -192,6 +194,11 @@ class TrainingSession(QObject):
         if self._ensure_link():
             self._send(GetWeights())
 
+    def request_trace(self, split: str, index: int) -> None:
+        """Ask for one sample's back propagation on the current weights (``trace`` answers)."""
+        if self._ensure_link():
+            self._send(GetTrace(str(split), int(index)))
+
     def set_visible_views(self, names) -> None:
         """Compute view data only for these of "output", "conv", "network"."""
         names = frozenset(names)
@@ -304,6 +311,8 @@ class TrainingSession(QObject):
             self._say(message.text)
         elif isinstance(message, Weights):
             self.weights.emit(message.arrays)
+        elif isinstance(message, Trace):
+            self.trace.emit(message)
         elif isinstance(message, Ready):
             self.is_ready = True
             self.ready.emit()

@@ -28,9 +28,10 @@ import numpy as np
 
 from nnviz.core.errors import SpecError
 from nnviz.core.runs import RunState, snapshot_point
-from nnviz.gui.worker_protocol import (Continue, Frame, GetWeights, Notice, Pause, Ready,
+from nnviz.gui.worker_protocol import (Continue, Frame, GetTrace, GetWeights, Notice, Pause, Ready,
                                        SetHyper, SetImage, SetPace, ShowViews, Shutdown,
-                                       StateChanged, Step, Stop, Train, ViewData, Weights)
+                                       StateChanged, Step, Stop, Trace, Train, ViewData,
+                                       Weights)
 
 VIEW_NAMES = frozenset({"output", "conv", "network"})
 SNAPSHOT_INTERVAL = 1 / 30   # seconds between snapshots while running
@@ -142,6 +143,9 @@ class Driver:
             if self.trainer is not None:
                 from nnviz.cli import weights_arrays
                 self._send(Weights(weights_arrays(self.trainer.network)))
+        elif isinstance(command, GetTrace):
+            if self.trainer is not None:
+                self._send(self._trace(command))
         elif isinstance(command, Continue):
             if self.trainer is not None and self.state in (RunState.FINISHED, RunState.STOPPED):
                 self.trainer.extend(command.epochs)
@@ -164,6 +168,17 @@ class Driver:
         elif isinstance(command, Stop):
             self.trainer.request_stop()
             self._advance()
+
+    def _trace(self, command: GetTrace) -> Trace:
+        """The inspector's data for one sample; a bad request is an answer, not an error."""
+        from nnviz.core.trace import backprop_data
+        step = int(self.trainer.step_count)
+        try:
+            data = backprop_data(self.trainer.network, self.trainer.dataset,
+                                 command.index, command.split)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; the inspector says why
+            return Trace(None, describe(exc), step)
+        return Trace(data, "", step)
 
     def _set_hyperparameters(self, values: dict) -> None:
         if self.trainer is None:

@@ -87,6 +87,15 @@ class GetWeights:
     """Send the network's parameters as they are now (answered by :class:`Weights`)."""
 
 
+@dataclass(frozen=True)
+class GetTrace:
+    """Send one sample's forward and backward pass on the current weights
+    (``nnviz.core.trace.backprop_data``; answered by :class:`Trace`)."""
+
+    split: str
+    index: int
+
+
 # ---------------------------------------------------------------------- messages
 @dataclass(frozen=True)
 class Ready:
@@ -133,6 +142,16 @@ class Weights:
     """Every parameter and batch-norm statistic, keyed "layers.I.NAME" (plain arrays)."""
 
     arrays: dict
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The answer to GetTrace: ``data`` (plain arrays), or None and ``error``;
+    ``step`` is the training step the weights are from."""
+
+    data: dict | None
+    error: str = ""
+    step: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout
 
 from nnviz.core.viewdata import OutputData
@@ -267,6 +267,7 @@ class OutputView(ThemeAwareWidget):
     """The network's output over the data: boundary, curve, scatter or confusion."""
 
     OBJECT_NAME = "outputView"
+    sample_clicked = Signal(str, int)   # ("train" | "val", data set index) nearest a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -279,6 +280,7 @@ class OutputView(ThemeAwareWidget):
         layout.addWidget(self.plot)
         self.page: _Page | None = None
         self.data: OutputData | None = None
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
 
     @property
     def kind(self) -> str | None:
@@ -321,6 +323,33 @@ class OutputView(ThemeAwareWidget):
         self.page = None
         if self.data is not None:
             self.update_data(self.data)
+
+    def nearest_sample(self, x: float, y: float) -> tuple[str, int] | None:
+        """The data point (split, data set index) nearest (x, y) on the boundary plot,
+        distances measured relative to the plot's extent."""
+        data = self.data
+        if data is None or data.kind != "boundary" or data.extent is None:
+            return None
+        xmin, xmax, ymin, ymax = data.extent
+        span = np.array([xmax - xmin or 1.0, ymax - ymin or 1.0])
+        best = None
+        for split, points, index in (("train", data.train_points, data.train_index),
+                                     ("val", data.val_points, None)):
+            if points is None or not len(points):
+                continue
+            d = np.sum(((np.asarray(points)[:, :2] - (x, y)) / span) ** 2, axis=1)
+            k = int(np.argmin(d))
+            if best is None or d[k] < best[0]:
+                best = (float(d[k]), split, int(index[k]) if index is not None else k)
+        return None if best is None else (best[1], best[2])
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
+        found = self.nearest_sample(point.x(), point.y())
+        if found is not None:
+            self.sample_clicked.emit(*found)
 
     def _reset_plot(self) -> None:
         item = self.plot.getPlotItem()

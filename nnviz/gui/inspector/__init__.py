@@ -1,0 +1,1 @@
+"""The back-propagation inspector: one sample's z, a and δ, layer by layer."""
