@@ -135,7 +135,7 @@ def explain(data: dict, i: int, j: int) -> Explanation:
     activation = layer["activation"] or "linear"
     last = i == len(layers) - 1
     role = "output" if last else "hidden"
-    lines = [f"Layer {i + 1} ({role}, {activation}), neuron {j + 1} — "
+    lines = [f"Layer {i + 1} = {layer['name']}, {role} layer, neuron {j + 1} — "
              f"sample {data['index']} ({data['split']})", "", "Forward pass"]
     products = [(float(prev[k]), float(W[k, j])) for k in range(len(prev))]
     written, _ = _sum_text(products)

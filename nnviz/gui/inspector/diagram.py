@@ -75,7 +75,7 @@ class DiagramView(QGraphicsView):
             top = (tallest - n) * (3 * STRIP_H + GAP_Y) / 2
             positions.append([(c * (BOX_W + GAP_X), top + u * (3 * STRIP_H + GAP_Y), height)
                               for u in range(n)])
-            title = scene.addSimpleText(name, font)
+            title = scene.addSimpleText(f"layer {c}: {name}" if c else name, font)
             title.setBrush(fg)
             title.setPos(c * (BOX_W + GAP_X), -STRIP_H * 1.6)
         edge_scale = scale_of(*[l["params"].get("W") for l in layers])
