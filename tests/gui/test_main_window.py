@@ -705,3 +705,33 @@ def test_check_gradients_and_the_kernel_playground_open_from_the_menus(make_wind
     dialog.close()
     playground = window.show_playground()
     assert playground.objectName() == "kernelPlayground" and playground.isVisible()
+
+
+def test_pace_label_says_one_epoch_not_one_epochs():
+    from nnviz.gui.panels.pace import pace_text
+    assert pace_text(10, 10) == "1 epoch/s" and pace_text(25, 10) == "2.5 epochs/s"
+    assert pace_text(1, 1000) == "1 step/s" and pace_text(30, 1000) == "30 steps/s"
+    assert pace_text(2.5, 10) == "1 epoch every 4 s"
+
+
+def test_every_optimiser_in_the_list_has_a_tooltip(make_window):
+    window = make_window(fake=True)
+    combo = window.training_panel.optimizer_combo
+    tips = [combo.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(combo.count())]
+    assert combo.count() == len(catalogue.OPTIMIZERS) and all(tips)
+    assert tips[combo.findData("constant")] == catalogue.OPTIMIZERS["constant"].help
+
+
+def test_number_boxes_show_their_value_whole_at_large_font(make_window, qtbot):
+    spec = load_preset("digits_mlp").to_dict()
+    spec["model"]["layers"].insert(1, {"type": "batchnorm", "momentum": 0.1})
+    window = make_window(spec, fake=True)
+    window.resize(1280, 720)
+    window.set_large_font(True, remember=False)
+    window.setup_docks["model"].raise_()
+    from nnviz.gui.panels.widgets import NumberSpinBox
+    boxes = [b for b in window.model_builder.findChildren(NumberSpinBox) if b.isVisible()]
+    assert boxes
+    def fits(box):
+        return box.lineEdit().width() >= box.fontMetrics().horizontalAdvance(box.lineEdit().text())
+    qtbot.waitUntil(lambda: all(fits(box) for box in boxes), timeout=10_000)

@@ -38,7 +38,10 @@ except ImportError:
 MAX_GAP = 2.0            # s: the longest the event loop may stall (generous for loaded CI)
 GAP_REPORTED = 0.5       # s: gaps longer than this are recorded with their actions
 MAX_LONG_GAPS = 5        # the long walk may have a handful the GUI thread was busy for
-MAX_GUI_MEMORY = 2**30   # bytes: peak resident memory of the GUI process
+MAX_GUI_MEMORY = 2**30   # bytes: peak resident memory of the GUI process (walk alone)
+# In a whole-suite run the process already holds what earlier tests left (torch, caches):
+# there the walk's own growth is held to what a fresh GUI (about 250 MiB) may add.
+MAX_GUI_GROWTH = 3 * 2**28
 
 
 class Walker:
@@ -156,6 +159,18 @@ def peak_rss(pid: int | str = "self") -> int | None:
     return None
 
 
+def rss(pid: int | str = "self") -> int:
+    """The resident memory (VmRSS) of a process in bytes now; 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def reset_peak_rss() -> bool:
     """Start this process's peak memory afresh (Linux: clear_refs 5); False if impossible."""
     try:
@@ -172,6 +187,7 @@ class Watch:
 
     gaps: list[tuple[float, float, tuple[str, ...]]] = field(default_factory=list)
     gui_peak: int = 0
+    gui_start: int = 0                  # resident memory when the walk began
     child_peaks: dict[int, int] = field(default_factory=dict)
     since_tick: list[str] = field(default_factory=list)
     last_tick: float | None = None
@@ -202,13 +218,19 @@ class Watch:
     def report(self, label: str) -> str:
         mib = 2**20
         child = max(self.child_peaks.values(), default=0)
-        lines = [f"{label}: peak GUI memory {self.gui_peak / mib:.0f} MiB, "
+        lines = [f"{label}: peak GUI memory {self.gui_peak / mib:.0f} MiB "
+                 f"({(self.gui_peak - self.gui_start) / mib:+.0f} MiB over the walk's start), "
                  f"peak training process {child / mib:.0f} MiB "
                  f"({len(self.child_peaks)} processes), "
                  f"{len(self.gaps)} event-loop gaps over {GAP_REPORTED} s"]
         lines += [f"  {gap:.2f} s ({cpu:.2f} s of GUI-thread CPU) after "
                   f"{', '.join(actions) or 'no action'}" for gap, cpu, actions in self.gaps]
         return "\n".join(lines)
+
+    def memory_ok(self) -> bool:
+        """Under 1 GiB, or (after other tests filled the process) grown by at most
+        MAX_GUI_GROWTH over the walk."""
+        return self.gui_peak < MAX_GUI_MEMORY or self.gui_peak - self.gui_start < MAX_GUI_GROWTH
 
     @property
     def worst(self) -> float:
@@ -228,10 +250,11 @@ def walk(make_window, qtbot, monkeypatch, seed: int, steps: int,
                                     QMessageBox.StandardButton.No])))
     monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: None))
     reset_ok = reset_peak_rss()
+    start = rss()
     window = make_window(fake=fake)
     qtbot.waitUntil(lambda: window.experiment is not None, timeout=30_000)   # start-up done
     walker = Walker(window, rng)
-    watch = Watch()
+    watch = Watch(gui_start=start)
     timer = QTimer(interval=10)
     timer.timeout.connect(watch.tick)
     timer.start()
@@ -258,7 +281,7 @@ def test_a_random_walk_through_the_window_throws_nothing(make_window, qtbot, mon
     print(watch.report(f"seed {seed}, 150 actions"))
     assert len(done) >= 15                  # the walk reached most of the actions
     assert watch.worst < MAX_GAP, watch.report("the event loop stalled")
-    assert watch.gui_peak < MAX_GUI_MEMORY, watch.report("too much memory")
+    assert watch.memory_ok(), watch.report("too much memory")
 
 
 @pytest.mark.slow
@@ -269,5 +292,5 @@ def test_a_long_random_walk(make_window, qtbot, monkeypatch, seed):
     print(watch.report(f"seed {seed}, 1000 actions"))
     assert watch.worst < MAX_GAP, watch.report("the event loop stalled")
     assert len(watch.busy_gaps) <= MAX_LONG_GAPS, watch.report("too many stalls")
-    assert watch.gui_peak < MAX_GUI_MEMORY, watch.report("too much memory")
+    assert watch.memory_ok(), watch.report("too much memory")
     assert watch.child_peaks, "no training process ran"

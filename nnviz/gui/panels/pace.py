@@ -37,11 +37,20 @@ def pace_text(steps_per_second: float | None, steps_per_epoch: int | None) -> st
     if steps_per_epoch and steps_per_epoch <= 200:
         epochs = steps_per_second / steps_per_epoch
         if epochs >= 0.95:
-            return f"{epochs:.2g} epochs/s" if epochs < 9.5 else f"{epochs:.0f} epochs/s"
-        return f"1 epoch every {1 / epochs:.2g} s" if 1 / epochs < 9.5 \
-            else f"1 epoch every {1 / epochs:.0f} s"
-    return f"{steps_per_second:.2g} steps/s" if steps_per_second < 9.5 \
-        else f"{steps_per_second:.0f} steps/s"
+            return _per_second(epochs, "epoch")
+        return f"1 epoch every {_number(1 / epochs)} s"
+    return _per_second(steps_per_second, "step")
+
+
+def _number(value: float) -> str:
+    """Two significant digits below 10 (2.5, 0.4), whole numbers above (30, 300)."""
+    return f"{value:.2g}" if value < 9.5 else f"{value:.0f}"
+
+
+def _per_second(value: float, unit: str) -> str:
+    """"1 epoch/s", "2.5 epochs/s"."""
+    number = _number(value)
+    return f"{number} {unit}/s" if number == "1" else f"{number} {unit}s/s"
 
 
 class PaceControl(QWidget):

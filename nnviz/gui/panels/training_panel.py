@@ -15,7 +15,8 @@ COSTS = {name: (e.label, e.help) for name, e in catalogue.COSTS.items()}
 INITS = {name: (e.label, e.help) for name, e in catalogue.INITS.items()}
 DTYPE = catalogue.MODEL["dtype"]
 DTYPES = {name: (name, DTYPE.help) for name in DTYPE.choices}
-OPTIMIZER_NAMES = {name: e.label for name, e in catalogue.OPTIMIZERS.items()}
+# (label, tooltip) of each optimiser: the catalogue's plain-words help, e.g. "p -= η·g"
+OPTIMIZER_ITEMS = {name: (e.label, e.help) for name, e in catalogue.OPTIMIZERS.items()}
 # hyperparameter -> (label, tooltip), from the optimisers that use it
 HYPER = {key: (p.label, p.help) for e in catalogue.OPTIMIZERS.values()
          for key, p in e.params.items() if key != "eta"}
@@ -49,8 +50,7 @@ class TrainingPanel(QWidget):
         self.init_combo = _combo("initCombo", INITS)
         self.dtype_combo = _combo("dtypeCombo", DTYPES)
         self.schedule_editor = ScheduleEditor()
-        self.optimizer_combo = _combo("optimizerCombo",
-                                      {k: (v, "") for k, v in OPTIMIZER_NAMES.items()})
+        self.optimizer_combo = _combo("optimizerCombo", OPTIMIZER_ITEMS)
         self.learning_rate = widgets.LogSpinBox(
             *_bounds("eta"), 0.01, smallest=1e-6, tooltip="learning rate η: size of each step (changes apply live)",
             name="learningRateSpin")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import math
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QPalette, QValidator
-from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSpinBox, QStyle,
+                               QStyleOptionSpinBox,
                                QWidget)
 
 from nnviz.gui import theme
@@ -55,6 +57,23 @@ class NumberSpinBox(QDoubleSpinBox):
 
     def textFromValue(self, value: float) -> str:
         return f"{value:.6g}"
+
+    # Qt sizes a spin box by the text of its minimum and maximum ("0" and "1" for a
+    # rate in [0, 1)), so at large font 0.1 was cut to "0."; leave room for WIDEST.
+    WIDEST = "0.00001"
+
+    def minimumSizeHint(self) -> QSize:
+        return super().minimumSizeHint().expandedTo(self._room())
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().expandedTo(self._room())
+
+    def _room(self) -> QSize:
+        option = QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        text = QSize(self.fontMetrics().horizontalAdvance(self.WIDEST) + 4,
+                     self.fontMetrics().height())
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_SpinBox, option, text, self)
 
     def valueFromText(self, text: str) -> float:
         try:

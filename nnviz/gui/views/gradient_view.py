@@ -62,7 +62,7 @@ class GradientView(QWidget, RunFollower):
         self.plots = {q: self._make_curve_plot(_TITLES[q]) for q in _QUANTITIES}
         # no x link: both plots auto-range over the same x, and a link to a
         # hidden plot would map the range through its zero width
-        self.bar_plot = plotstyle.make_plot("Now, per layer", "", "norm (log scale)")
+        self.bar_plot = plotstyle.make_plot("Now, per layer", "", "norm (log)")
         bar_item = self.bar_plot.getPlotItem()
         bar_item.setLogMode(y=True)   # bars are drawn in log10 units: the axis reads 10^k
         bar_item.setMouseEnabled(x=False, y=False)
