@@ -299,3 +299,30 @@ def test_network_view_draws_only_the_strongest_edges_of_big_layers(qtbot):
     assert keep.sum() == MAX_EDGES
     assert np.abs(w[keep]).min() >= np.abs(w[~keep]).max()
     assert strongest(w[:4, :4], MAX_EDGES).all()
+
+
+def test_a_deep_wide_mlp_stays_legible_in_a_narrow_projector_dock(network_view, qtbot):
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem
+    from nnviz.gui.views.network_view import MAX_DRAWN, MIN_ZOOM
+    network_view.resize(300, 560)                 # narrower than the diagram: it scrolls
+    network_view.show()
+    qtbot.waitExposed(network_view)
+    network_view.set_font_scale(1.5)
+    net = dense_net(64, [32] * 5, 10, "softmax", "cross_entropy")
+    network_view.update_data(network_data(net))
+    qtbot.waitUntil(lambda: network_view.zoom >= MIN_ZOOM)
+    # wide layers are summarised: their first and last units and "+21" between
+    assert all(len(c.units) <= MAX_DRAWN for c in network_view.columns)
+    assert network_view.node_counts()[1:6] == [32] * 5
+    texts = [i for i in network_view.scene.items() if isinstance(i, QGraphicsSimpleTextItem)]
+    assert sum(t.text() == "+21" for t in texts) == 5
+    # every label drawn at least MIN_ZOOM of the large font, and no two labels overlap
+    smallest = min(t.font().pointSizeF() for t in texts) * network_view.zoom
+    assert smallest >= MIN_ZOOM * 0.8 * network_view.font().pointSizeF()
+    rects = [t.sceneBoundingRect().adjusted(1, 2, -1, -2) for t in texts]   # ink, not leading
+    overlaps = [(texts[i].text(), texts[j].text()) for i in range(len(rects))
+                for j in range(i) if rects[i].intersects(rects[j])]
+    assert not overlaps
+    # the drawn edges are the drawn units' weights
+    first = network_view.columns[2]
+    assert edge_count(first) == min(MAX_DRAWN * MAX_DRAWN, 96)

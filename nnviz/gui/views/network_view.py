@@ -27,9 +27,11 @@ POSITIVE, NEGATIVE = color(0), color(3)          # Okabe-Ito blue and vermillion
 WIDTHS = (0.6, 1.4, 2.4, 3.6)                    # pixels, by |w| / max|w| quartile
 ALPHAS = (90, 140, 200, 255)
 NODE_RADIUS = 9.0          # at up to 12 units per column; smaller for taller columns
-EDGE_SPAN = 120.0          # horizontal room for weight edges between node columns
+EDGE_SPAN = 90.0           # horizontal room for weight edges between node columns
 LINK_SPAN = 50.0           # room for a plain connector
 MAX_ZOOM = 2.0
+MIN_ZOOM = 0.55            # below this the text is too small to read: scroll instead
+MAX_DRAWN = 12             # a wider layer shows its first and last units and "+N" between
 NAME_FONT = 0.85           # relative size of the input and output unit names
 
 
@@ -72,13 +74,25 @@ class _Column:
     kind: str                       # "input" or the layer kind
     header: list[str]
     nodes: int = 0                  # 0: drawn as a block
+    bold: int = 1                   # how many header lines are titles
     square: bool = False            # element-wise layer shown per unit
     weights_from_previous: bool = False
     x: float = 0.0
     half_width: float = 0.0
     ys: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    units: np.ndarray = field(default_factory=lambda: np.zeros(0, int))   # drawn units
+    hidden: int = 0                 # units left out in the middle ("… 20 more")
     block: QRectF | None = None
     edge_items: list = field(default_factory=list)
+
+
+def drawn_units(n: int) -> np.ndarray:
+    """The units of an n-unit column that are drawn: all up to MAX_DRAWN, else the
+    first half and the last units around a "+N" marker (the units left out)."""
+    if n <= MAX_DRAWN:
+        return np.arange(n)
+    head = MAX_DRAWN // 2
+    return np.concatenate([np.arange(head), np.arange(n - (MAX_DRAWN - 1 - head), n)])
 
 
 def _columns(data: NetworkData) -> list[_Column]:
@@ -92,17 +106,26 @@ def _columns(data: NetworkData) -> list[_Column]:
         small = layer.units is not None and layer.units <= MAX_NODES
         as_nodes = small and (layer.kind == "dense"
                               or (layer.kind in ELEMENTWISE_KINDS and previous.nodes > 0))
-        header = [layer.label + (f" · {layer.activation}" if layer.activation
-                                 and layer.kind != "activation" else "")]
-        if layer.param_count:
+        activation = layer.activation if layer.activation and layer.kind != "activation" else ""
+        # above a node column the activation gets its own line: narrow columns, so a
+        # deep MLP keeps a legible size in a projector's narrow dock
+        header = [layer.label, activation] if as_nodes and activation else \
+            [layer.label + (f" · {activation}" if activation else "")]
+        if layer.param_count and not as_nodes:  # the builder lists it; columns stay narrow
             header.append(f"{layer.param_count:,} params")
         if not as_nodes:
             header.append("→ " + "×".join(map(str, layer.output_shape)))
         columns.append(_Column(
             layer.kind, header, nodes=layer.units if as_nodes else 0,
+            bold=2 if as_nodes and activation else 1,
             square=as_nodes and layer.kind != "dense",
             weights_from_previous=as_nodes and layer.weights is not None and previous.nodes > 0))
     columns[-1].header.insert(0, "output")
+    columns[-1].bold += 1
+    columns[0].bold = 2
+    for column in columns:
+        column.units = drawn_units(column.nodes)
+        column.hidden = column.nodes - len(column.units)
     return columns
 
 
@@ -118,8 +141,10 @@ class NetworkView(ThemeAwareWidget):
         self.scene = QGraphicsScene(self)
         self.view = QGraphicsView(self.scene)
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.view.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.zoom = 1.0
         self.view.setFrameShape(QGraphicsView.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -184,7 +209,7 @@ class NetworkView(ThemeAwareWidget):
         metrics = QFontMetricsF(scaled_font(self.font_scale, 1.0, True))
         line = metrics.height()
         self.columns = _columns(data)
-        tallest = max(c.nodes for c in self.columns)
+        tallest = max(len(c.units) + (1 if c.hidden else 0) for c in self.columns)
         self.radius = float(np.clip(NODE_RADIUS * np.sqrt(12 / max(tallest, 1)), 5, NODE_RADIUS))
         named = QFontMetricsF(scaled_font(self.font_scale, NAME_FONT)).height()
         self.node_gap = max(2 * self.radius + 5, named if self._has_names() else 0.0)
@@ -218,7 +243,10 @@ class NetworkView(ThemeAwareWidget):
             text_width = max(metrics.horizontalAdvance(t) for t in column.header)
             if column.nodes:
                 column.half_width = max(self.radius, text_width / 2)
-                column.ys = (np.arange(column.nodes) - (column.nodes - 1) / 2) * self.node_gap
+                slots = np.arange(len(column.units)) + (
+                    (np.arange(len(column.units)) >= MAX_DRAWN // 2) if column.hidden else 0)
+                count = len(column.units) + (1 if column.hidden else 0)
+                column.ys = (slots - (count - 1) / 2) * self.node_gap
             else:
                 column.half_width = text_width / 2 + metrics.height() * 0.6
             if i:
@@ -240,6 +268,18 @@ class NetworkView(ThemeAwareWidget):
             item.setBrush(fill)
             item.setZValue(2)
             self.scene.addItem(item)
+        if column.hidden:
+            head = MAX_DRAWN // 2
+            marker = self._text(f"+{column.hidden}", NAME_FONT)
+            rect = marker.boundingRect()
+            y = (column.ys[head - 1] + column.ys[head]) / 2
+            marker.setPos(column.x - rect.width() / 2, y - rect.height() / 2)
+            backing = QGraphicsRectItem(marker.sceneBoundingRect().adjusted(-2, 0, 2, 0))
+            backing.setPen(pg.mkPen(None))
+            backing.setBrush(QBrush(self.background))
+            backing.setZValue(2.5)
+            marker.setZValue(3)
+            self.scene.addItem(backing)
 
     def _draw_block(self, column: _Column, line: float) -> None:
         height = line * (len(column.header) + 1)
@@ -260,16 +300,15 @@ class NetworkView(ThemeAwareWidget):
             top = self.header_top
         else:
             top = column.block.top() + line * 0.5
-        titles = 2 if column.header[0] in ("input", "output") else 1   # bold lines
         for i, text in enumerate(column.header):
-            item = self._text(text, 1.0, i < titles)
+            item = self._text(text, 1.0, i < column.bold)
             item.setPos(column.x - item.boundingRect().width() / 2, top + i * line)
 
     def _anchor(self, column: _Column, right: bool) -> np.ndarray:
         """(n, 2) points where lines meet a column: its nodes' sides or the block's."""
         if column.nodes:
             dx = self.radius if right else -self.radius
-            return np.column_stack([np.full(column.nodes, column.x + dx), column.ys])
+            return np.column_stack([np.full(len(column.ys), column.x + dx), column.ys])
         x = column.block.right() if right else column.block.left()
         return np.array([[x, 0.0]])
 
@@ -277,7 +316,7 @@ class NetworkView(ThemeAwareWidget):
         """Weight edges (filled later), one-to-one lines, or a plain fan/connector."""
         if column.weights_from_previous:
             # thinner and fainter when many edges share the space
-            thin = float(np.clip(np.sqrt(64 / (previous.nodes * column.nodes)), 0.35, 1.0))
+            thin = float(np.clip(np.sqrt(64 / (len(previous.units) * len(column.units))), 0.35, 1.0))
             for sign in (POSITIVE, NEGATIVE):
                 for bucket, width in enumerate(WIDTHS):
                     shade = pg.mkColor(sign)
@@ -310,14 +349,14 @@ class NetworkView(ThemeAwareWidget):
         if first.nodes:
             names = data.input_names if len(data.input_names) == first.nodes else [
                 f"x{i + 1}" for i in range(first.nodes)]
-            for name, y in zip(names, first.ys):
+            for name, y in zip(np.asarray(names)[first.units], first.ys):
                 item = self._text(name, NAME_FONT)
                 rect = item.boundingRect()
                 item.setPos(first.x - self.radius - 6 - rect.width(), y - rect.height() / 2)
         if last.nodes:
             names = data.output_names if len(data.output_names) == last.nodes else (
                 ["ŷ"] if last.nodes == 1 else [f"ŷ{i + 1}" for i in range(last.nodes)])
-            for name, y in zip(names, last.ys):
+            for name, y in zip(np.asarray(names)[last.units], last.ys):
                 item = self._text(name, NAME_FONT)
                 item.setPos(last.x + self.radius + 6, y - item.boundingRect().height() / 2)
 
@@ -328,6 +367,7 @@ class NetworkView(ThemeAwareWidget):
             if not column.edge_items:
                 continue
             weights = np.asarray(data.layers[i].weights, dtype=float)   # (in, out)
+            weights = weights[np.ix_(previous.units, column.units)]      # the drawn units
             start = self._anchor(previous, True)
             end = self._anchor(column, False)
             src, dst = np.meshgrid(np.arange(len(start)), np.arange(len(end)), indexing="ij")
@@ -349,8 +389,11 @@ class NetworkView(ThemeAwareWidget):
         viewport = self.view.viewport().rect()
         zoom = min(viewport.width() / rect.width(), viewport.height() / rect.height(),
                    MAX_ZOOM * self.font_scale)
-        self.view.setTransform(QTransform.fromScale(zoom, zoom))
-        self.view.centerOn(rect.center())
+        # never shrink labels below MIN_ZOOM of the window's font: a diagram wider than
+        # the dock scrolls (from the input) instead of turning into specks
+        self.zoom = max(zoom, MIN_ZOOM)
+        self.view.setTransform(QTransform.fromScale(self.zoom, self.zoom))
+        self.view.centerOn(rect.center() if zoom >= MIN_ZOOM else rect.topLeft())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
