@@ -107,17 +107,16 @@ def _columns(data: NetworkData) -> list[_Column]:
         as_nodes = small and (layer.kind == "dense"
                               or (layer.kind in ELEMENTWISE_KINDS and previous.nodes > 0))
         activation = layer.activation if layer.activation and layer.kind != "activation" else ""
-        # above a node column the activation gets its own line: narrow columns, so a
-        # deep MLP keeps a legible size in a projector's narrow dock
-        header = [layer.label, activation] if as_nodes and activation else \
-            [layer.label + (f" · {activation}" if activation else "")]
+        # the activation gets its own line: narrow columns, so a deep network keeps
+        # a legible size in a projector's narrow dock
+        header = [layer.label, activation] if activation else [layer.label]
         if layer.param_count and not as_nodes:  # the builder lists it; columns stay narrow
             header.append(f"{layer.param_count:,} params")
         if not as_nodes:
             header.append("→ " + "×".join(map(str, layer.output_shape)))
         columns.append(_Column(
             layer.kind, header, nodes=layer.units if as_nodes else 0,
-            bold=2 if as_nodes and activation else 1,
+            bold=2 if activation else 1,
             square=as_nodes and layer.kind != "dense",
             weights_from_previous=as_nodes and layer.weights is not None and previous.nodes > 0))
     columns[-1].header.insert(0, "output")
