@@ -77,6 +77,8 @@ COMMANDS = (
     Command("inspector", "&View", "&Back-propagation inspector", "show_inspector",
             tip="one sample's z, a and δ layer by layer, and the chain rule with its numbers"),
 
+    Command("explain", "&Help", "&What am I looking at?", "explain_views",
+            tip="what each view plots, its formula, and what healthy and unhealthy look like"),
     Command("about", "&Help", "&About nnviz", "_about"),
 )
 

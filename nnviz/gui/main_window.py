@@ -21,15 +21,16 @@ import os
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QFont
-from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QSizePolicy, QToolBar, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QPlainTextEdit, QSizePolicy, QToolBar,
+                               QVBoxLayout, QWidget)
 from superqt import QElidingLabel
 
 from nnviz.core.errors import SpecError
 from nnviz.core.experiment import Experiment, load_preset
 from nnviz.core.runs import RunState
 from nnviz.core.viewdata import view_data
-from nnviz.gui import actions as commands, dock_layout, theme
+from nnviz.gui import actions as commands, dock_layout, explain_button, theme
 from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.file_commands import DEFAULT_PRESET, FileCommands
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
@@ -225,6 +226,8 @@ class MainWindow(FileCommands, QMainWindow):
             dock = make(key, title, view)
             dock.visibilityChanged.connect(self._schedule_visible_views)
             self.docks[key] = dock
+            explain_button.attach(view, key)
+        explain_button.attach(self.runs_panel, "runs")
 
     def _wire(self) -> None:
         m, c = self.model, self.controller
@@ -654,6 +657,7 @@ class MainWindow(FileCommands, QMainWindow):
             playground = KernelPlayground()
             playground.use.hide()           # copying a kernel into the model: not yet
             playground.trainable.hide()
+            explain_button.attach(playground, "playground")
             self._playground_dock = dock_layout.make_dock(self, "playground",
                                                           "Kernel playground", playground)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._playground_dock)
@@ -670,6 +674,7 @@ class MainWindow(FileCommands, QMainWindow):
             self._inspector_dock = dock_layout.make_dock(self, "inspector",
                                                          "Back-propagation inspector",
                                                          make_inspector(self))
+            explain_button.attach(self._inspector_dock.widget(), "inspector")
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._inspector_dock)
             self._inspector_dock.setFloating(True)
             self._inspector_dock.resize(1100, 700)
@@ -774,6 +779,19 @@ class MainWindow(FileCommands, QMainWindow):
         self.theme_action.setChecked(name == "dark")
         self.theme_action.blockSignals(False)
         self.settings.set_theme(name)
+
+    def explain_views(self) -> QDialog:
+        """Help → What am I looking at?: every view's explanation in one window."""
+        from nnviz.gui.explanations import EXPLANATIONS
+        dialog = QDialog(self)
+        dialog.setObjectName("explanationsDialog")
+        dialog.setWindowTitle("What am I looking at?")
+        text = QPlainTextEdit("\n\n\n".join(e.text() for e in EXPLANATIONS.values()))
+        text.setReadOnly(True)
+        QVBoxLayout(dialog).addWidget(text)
+        dialog.resize(720, 640)
+        dialog.show()
+        return dialog
 
     def _about(self) -> None:
         QMessageBox.about(self, "About nnviz",

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QWidget
 
 from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
@@ -735,3 +735,30 @@ def test_number_boxes_show_their_value_whole_at_large_font(make_window, qtbot):
     def fits(box):
         return box.lineEdit().width() >= box.fontMetrics().horizontalAdvance(box.lineEdit().text())
     qtbot.waitUntil(lambda: all(fits(box) for box in boxes), timeout=10_000)
+
+
+def test_every_view_explains_itself_without_taking_plot_height(make_window, qtbot):
+    from nnviz.gui.explanations import EXPLANATIONS
+    window = make_window(fake=True)
+    window.resize(1280, 720)
+    window.set_large_font(True, remember=False)
+    for key in (*window.docks, "runs"):
+        button = window.findChild(QWidget, f"{key}Explain")
+        assert button is not None, key
+        if key != "runs":
+            window.docks[key].raise_()
+        else:
+            window.setup_docks["runs"].raise_()
+        qtbot.waitUntil(button.isVisible)
+        view = button.parentWidget()
+        assert button.geometry().bottom() < view.height()     # inside its view, on top
+        click(qtbot, button)
+        assert button.panel.isVisible() and button.panel.label.text() == EXPLANATIONS[key].text()
+        click(qtbot, button)
+        assert not button.panel.isVisible()
+    assert "∂C/∂W" in EXPLANATIONS["gradient"].text() and "δ" in EXPLANATIONS["inspector"].text()
+    assert "validation" in EXPLANATIONS["loss"].text()
+    dialog = window.explain_views()
+    text = dialog.findChild(QPlainTextEdit).toPlainText()
+    assert all(e.title in text for e in EXPLANATIONS.values())
+    dialog.close()
