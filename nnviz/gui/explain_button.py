@@ -5,30 +5,28 @@ the plots no height, even on a 720-line projector."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QToolButton, QWidget
 
 from nnviz.gui.explanations import EXPLANATIONS
 
 MARGIN = 4
 
 
-class ExplainPanel(QFrame):
-    """The explanation text over the view; a click anywhere on it closes it."""
+class ExplainPanel(QPlainTextEdit):
+    """The explanation text over the view (plain text, scrolls when the view is short);
+    Escape or the "?" closes it."""
 
     def __init__(self, text: str, parent: QWidget, on_close):
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAutoFillBackground(True)
-        self.label = QLabel(text)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.label)
+        super().__init__(text, parent)
+        self.setReadOnly(True)
         self._on_close = on_close
         self.hide()
 
-    def mousePressEvent(self, event) -> None:
-        self._on_close()
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self._on_close()
+            return
+        super().keyPressEvent(event)
 
 
 class ExplainButton(QToolButton):
@@ -61,10 +59,9 @@ class ExplainButton(QToolButton):
         size = self.sizeHint()
         self.setGeometry(MARGIN, view.height() - size.height() - MARGIN,
                          size.width(), size.height())
-        width = max(120, min(view.width() - 2 * MARGIN, 40 * self.fontMetrics().averageCharWidth()))
-        height = min(self.panel.heightForWidth(width) if self.panel.hasHeightForWidth()
-                     else self.panel.sizeHint().height(), view.height() - 2 * MARGIN)
-        self.panel.setGeometry(MARGIN, MARGIN, width, max(height, 40))
+        width = max(120, min(view.width() - 2 * MARGIN, 44 * self.fontMetrics().averageCharWidth()))
+        height = max(40, view.height() - size.height() - 3 * MARGIN)    # the "?" stays clear
+        self.panel.setGeometry(MARGIN, MARGIN, width, height)
 
 
 class _Follower(QObject):

@@ -413,3 +413,20 @@ def test_loss_view_draws_the_learning_rate_only_when_it_changes(loss_view, make_
     assert not loss_view.eta_plot.isHidden()
     x, y = loss_view.eta_curve.getOriginalDataset()
     assert len(y) == 11 and y[-1] == pytest.approx(0.1 * 0.5 ** 11)
+
+
+def test_banner_shortens_so_the_curves_keep_their_height(gradient_view, make_snapshot, qtbot):
+    from nnviz.gui.views.gradient_view import MIN_PLOT_HEIGHT
+    gradient_view.set_font_scale(1.5)               # projector: large text, a short dock
+    gradient_view.resize(420, 560)
+    gradient_view.show()
+    qtbot.waitExposed(gradient_view)
+    feed(gradient_view, [vanishing(s, make_snapshot) for s in range(1, 4)])
+    banner, plot = gradient_view.banner, gradient_view.plots["weight"]
+    qtbot.waitUntil(lambda: plot.height() >= MIN_PLOT_HEIGHT)
+    assert "10,000x less gradient" in banner.text()             # the first sentence stays
+    assert "saturating activation" not in banner.text()         # the rest is on demand
+    assert "saturating activation" in banner.toolTip()
+    gradient_view.resize(420, 1100)                             # room: the whole message
+    qtbot.waitUntil(lambda: "saturating activation" in banner.text())
+    assert plot.height() >= MIN_PLOT_HEIGHT

@@ -753,7 +753,7 @@ def test_every_view_explains_itself_without_taking_plot_height(make_window, qtbo
         view = button.parentWidget()
         assert button.geometry().bottom() < view.height()     # inside its view, on top
         click(qtbot, button)
-        assert button.panel.isVisible() and button.panel.label.text() == EXPLANATIONS[key].text()
+        assert button.panel.isVisible() and button.panel.toPlainText() == EXPLANATIONS[key].text()
         click(qtbot, button)
         assert not button.panel.isVisible()
     assert "∂C/∂W" in EXPLANATIONS["gradient"].text() and "δ" in EXPLANATIONS["inspector"].text()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
@@ -31,6 +33,8 @@ _BANNER_TITLES = {"vanishing": "Vanishing gradients",
 _BANNER_STYLE = ("QLabel#gradientBanner {{ background: {bg}; color: #2B1700; "
                  "border: 2px solid {border}; border-radius: 6px; padding: 8px; "
                  "font-size: {pt:.1f}pt; }}")
+MIN_PLOT_HEIGHT = 150     # px at scale 1: the curves keep this beside the banner
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 BAR_MIN_HEIGHT = 105      # px at scale 1: the bars' axis labels and two-line ticks fit
 _HEALTHY_TO_HIDE = 5      # healthy snapshots in a row before the banner goes away
 
@@ -57,6 +61,7 @@ class GradientView(QWidget, RunFollower):
         self.curves: dict[str, list[pg.PlotDataItem]] = {q: [] for q in _QUANTITIES}
 
         self.banner = self._make_banner()
+        self._banner_texts = None     # (whole, first sentence, evidence, plain whole)
         self.legend = plotstyle.LegendStrip()     # pinned runs, under the curves
         self.mode_combo = self._make_mode_combo()
         self.plots = {q: self._make_curve_plot(_TITLES[q]) for q in _QUANTITIES}
@@ -213,10 +218,30 @@ class GradientView(QWidget, RunFollower):
             look: (outlines, [plotstyle.brush(i, pattern=pattern) for i in range(len(names))])
             for look, pattern in (("solid", Qt.BrushStyle.SolidPattern),
                                   ("hatched", Qt.BrushStyle.BDiagPattern))}
-        ticks = [(i, _short_name(name)) for i, name in enumerate(names)]
-        self.bar_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
+        self._set_bar_ticks()
         self.bar_plot.setXRange(-0.6, len(names) - 0.4, padding=0)
         self._bar_layout = None
+
+    def _set_bar_ticks(self) -> None:
+        """Number and activation under each bar, or the number alone when the bars are
+        too narrow for the words (they would run into each other)."""
+        names = self._names or []
+        labels = [_short_name(name) for name in names]
+        axis = self.bar_plot.getPlotItem().getAxis("bottom")
+        metrics = QFontMetricsF(axis.style.get("tickFont") or self.font())
+        widest = max((metrics.horizontalAdvance(line) for label in labels
+                      for line in label.split("\n")), default=0)
+        room = self.bar_plot.width() * 0.85 / max(len(names), 1)
+        if widest + 6 > room:
+            labels = [label.split("\n")[0] for label in labels]
+        axis.setTicks([list(enumerate(labels))])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._names:
+            self._set_bar_ticks()
+        if self.banner.isVisible():
+            self._fit_banner()
 
     def _sync_legend(self) -> None:
         """The legend names the pinned runs; this run's layers are named under their
@@ -315,17 +340,37 @@ class GradientView(QWidget, RunFollower):
         head, _, rest = diagnosis.message.partition(": ")
         if not rest:
             head, rest = _BANNER_TITLES[diagnosis.kind], diagnosis.message
-        text = f"<b>⚠ {html.escape(head)}:</b> {html.escape(rest)}"
+        link = ""
         if diagnosis.quantity in MODES and self.mode not in (diagnosis.quantity, "both"):
             # the banner measures one gradient: offer to show that one in a click
-            text += (f' <a href="{diagnosis.quantity}">Show '
-                     f"{html.escape(diagnosis.quantity_label)}</a>")
+            link = (f' <a href="{diagnosis.quantity}">Show '
+                    f"{html.escape(diagnosis.quantity_label)}</a>")
+        first = _SENTENCE_END.split(rest, maxsplit=1)[0]
+        self._banner_texts = (f"<b>⚠ {html.escape(head)}:</b> {html.escape(rest)}{link}",
+                              f"<b>⚠ {html.escape(head)}:</b> {html.escape(first)}{link}",
+                              diagnosis.details or "", f"{head}: {rest}")
+        self._fit_banner()
+        self.banner.show()
+
+    def _fit_banner(self) -> None:
+        """The whole message when it leaves the plot MIN_PLOT_HEIGHT; else its first
+        sentence, with the rest and the evidence in the tooltip (a short projector dock)."""
+        if self._banner_texts is None:
+            return
+        full, short, details, plain = self._banner_texts
+        others = (self.mode_combo.sizeHint().height() + self.legend.sizeHint().height()
+                  + self.bar_plot.minimumHeight() + 6 * self.layout().spacing() + 8)
+        room = self.height() - others - round(MIN_PLOT_HEIGHT * self._scale)
+        probe = QLabel(full)
+        probe.setWordWrap(True)
+        probe.setFont(self.banner.font())
+        probe.setStyleSheet(self.banner.styleSheet())
+        fits = probe.heightForWidth(max(self.banner.width(), 100)) <= room
+        text, tip = (full, details) if fits else (short, plain + ("\n\n" + details if details else ""))
         if self.banner.text() != text:
             self.banner.setText(text)
-        details = diagnosis.details or ""
-        if self.banner.toolTip() != details:
-            self.banner.setToolTip(details)      # the evidence, on demand
-        self.banner.show()
+        if self.banner.toolTip() != tip:
+            self.banner.setToolTip(tip)          # the evidence, on demand
 
     def _style_banner(self) -> None:
         severe = self.diagnosis is not None and self.diagnosis.kind == "non_finite"
