@@ -9,7 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QVBoxLayout,
+                               QWidget)
 
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
 from nnviz.core.snapshot import Snapshot
@@ -26,6 +27,8 @@ MODES = {
 _QUANTITIES = ("weight", "delta")
 _FIELDS = {"weight": "weight_grad_norm", "delta": "delta_norm"}   # the runs' probe fields
 _TITLES = {"weight": "Weight gradient ‖∂C/∂W‖", "delta": "Back-propagated gradient ‖∂C/∂z‖"}
+_SHORT_TITLES = {"weight": "‖∂C/∂W‖", "delta": "‖δ‖ = ‖∂C/∂z‖"}   # two plots side by side
+SIDE_MIN_WIDTH = 260       # px at scale 1 a plot of "both" needs beside the other
 _BANNER_TITLES = {"vanishing": "Vanishing gradients",
                   "exploding": "Exploding gradients",
                   "non_finite": "Training blew up",
@@ -114,9 +117,9 @@ class GradientView(QWidget, RunFollower):
         controls.addWidget(QLabel("Show:"))
         controls.addWidget(self.mode_combo)
         controls.addStretch(1)
-        curves_row = QHBoxLayout()
-        curves_row.addWidget(self.plots["weight"])
-        curves_row.addWidget(self.plots["delta"])
+        curves_row = self.curves_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        curves_row.addWidget(self.plots["weight"], 1)        # equal halves in "both"
+        curves_row.addWidget(self.plots["delta"], 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
@@ -236,8 +239,19 @@ class GradientView(QWidget, RunFollower):
             labels = [label.split("\n")[0] for label in labels]
         axis.setTicks([list(enumerate(labels))])
 
+    def _arrange_curves(self) -> None:
+        """"both": side by side (short titles) unless the dock is too narrow for two
+        SIDE_MIN_WIDTH plots and tall enough for two MIN_PLOT_HEIGHT ones stacked."""
+        narrow = self.width() < 2 * SIDE_MIN_WIDTH * self._scale
+        tall = self.curves_row.geometry().height() >= 2 * MIN_PLOT_HEIGHT * self._scale + 10
+        direction = (QBoxLayout.Direction.TopToBottom if narrow and tall
+                     else QBoxLayout.Direction.LeftToRight)
+        if self.curves_row.direction() != direction:
+            self.curves_row.setDirection(direction)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._arrange_curves()
         if self._names:
             self._set_bar_ticks()
         if self.banner.isVisible():
@@ -314,9 +328,12 @@ class GradientView(QWidget, RunFollower):
         mode = self.mode
         self.plots["weight"].setVisible(mode in ("weight", "both"))
         self.plots["delta"].setVisible(mode in ("delta", "both"))
-        legend = "  (solid: ‖∂C/∂W‖, hatched: ‖∂C/∂z‖)" if mode == "both" else ""
-        title = "Now, per layer" + legend
+        title = "Now (hatched: ∂C/∂z)" if mode == "both" else "Now, per layer"
         plotstyle.set_title(self.bar_plot, title, self._scale)
+        for quantity in _QUANTITIES:
+            titles = _SHORT_TITLES if mode == "both" else _TITLES
+            plotstyle.set_title(self.plots[quantity], titles[quantity], self._scale)
+        self._arrange_curves()
         self._redraw_curves()
         self._redraw_bars()
         if self.diagnosis is not None:
