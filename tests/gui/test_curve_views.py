@@ -430,3 +430,28 @@ def test_banner_shortens_so_the_curves_keep_their_height(gradient_view, make_sna
     gradient_view.resize(420, 1100)                             # room: the whole message
     qtbot.waitUntil(lambda: "saturating activation" in banner.text())
     assert plot.height() >= MIN_PLOT_HEIGHT
+
+
+def test_both_side_by_side_fits_a_narrow_projector_dock(gradient_view, make_snapshot, qtbot):
+    from PySide6.QtWidgets import QBoxLayout
+    from nnviz.gui.views.gradient_view import MIN_PLOT_HEIGHT
+    gradient_view.set_font_scale(1.5)
+    gradient_view.resize(420, 560)
+    gradient_view.show()
+    qtbot.waitExposed(gradient_view)
+    feed(gradient_view, [make_snapshot(s, 4) for s in range(1, 4)])
+    gradient_view.set_mode("both")
+    weight, delta = gradient_view.plots["weight"], gradient_view.plots["delta"]
+    qtbot.waitUntil(lambda: weight.isVisible() and delta.isVisible())
+    # short titles, equal halves, neither plot squeezed to a sliver
+    assert weight.getPlotItem().titleLabel.text.startswith("‖∂C/∂W‖") or \
+        "‖∂C/∂W‖" in weight.getPlotItem().titleLabel.text
+    assert "Weight gradient" not in weight.getPlotItem().titleLabel.text
+    qtbot.waitUntil(lambda: abs(weight.width() - delta.width()) <= 2)
+    gradient_view.resize(420, 1000)                 # narrow but tall: one above the other
+    qtbot.waitUntil(lambda: gradient_view.curves_row.direction()
+                    == QBoxLayout.Direction.TopToBottom)
+    qtbot.waitUntil(lambda: min(weight.height(), delta.height()) >= MIN_PLOT_HEIGHT)
+    gradient_view.resize(1200, 560)                 # wide: side by side again
+    qtbot.waitUntil(lambda: gradient_view.curves_row.direction()
+                    == QBoxLayout.Direction.LeftToRight)
