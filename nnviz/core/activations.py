@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
-from scipy.special import expit
 
 from .formula import compile_formula
 
@@ -51,6 +50,9 @@ class Sigmoid(Activation):
     saturating = True
 
     def forward(self, z):
+        # imported on first use: scipy.special takes 0.4 s to import, which the
+        # window's start-up (the builder needs this module) should not wait for
+        from scipy.special import expit
         return expit(z)
 
     def backward(self, z, a, grad_a):
