@@ -9,8 +9,9 @@ information from the validation data leaks into training.
 (``csv_data.py``), split and standardised like the built-in tables.
 
 Everything is deterministic from ``seed``. scikit-learn is imported lazily (it is
-slow to import) and the raw arrays of its loaders are cached read-only; every
-Dataset gets fresh arrays that callers may modify.
+slow to import: about 1.5 s) and only when the arrays are not yet in the on-disk
+data-set cache (``data_cache.py``); the raw arrays of its loaders are also kept
+in memory, read-only; every Dataset gets fresh arrays that callers may modify.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from nnviz.core.catalogue import Param
+from nnviz.core.data_cache import cached_arrays
 from nnviz.core.errors import SpecError
 
 # --------------------------------------------------------------------------- #
@@ -218,11 +220,14 @@ def _readonly(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 @functools.lru_cache(maxsize=None)
 def _sklearn_raw(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Cached, read-only (X, y, class names) of a scikit-learn toy set."""
-    from sklearn import datasets as skd
-    bunch = getattr(skd, f"load_{name}")()
-    X = np.asarray(bunch.data, dtype=np.float64).copy()
-    y = np.asarray(bunch.target, dtype=np.int64).copy()
-    return (*_readonly(X, y), tuple(str(c) for c in bunch.target_names))
+    def load() -> dict[str, np.ndarray]:
+        from sklearn import datasets as skd
+        bunch = getattr(skd, f"load_{name}")()
+        return {"X": np.asarray(bunch.data, dtype=np.float64),
+                "y": np.asarray(bunch.target, dtype=np.int64),
+                "names": np.array([str(c) for c in bunch.target_names], dtype=str)}
+    data = cached_arrays({"scikit-learn": name}, load)
+    return (*_readonly(data["X"], data["y"]), tuple(str(c) for c in data["names"]))
 
 
 def _tabular(name: str) -> Callable[[Mapping], _Raw]:
@@ -251,9 +256,11 @@ def _photo_rgb(name: str) -> np.ndarray:
         raise SpecError("dataset.name",
                         "the sample photographs need Pillow to be read",
                         "install it: pip install Pillow") from None
-    from sklearn.datasets import load_sample_image
-    rgb = np.asarray(load_sample_image(f"{name}.jpg"), dtype=np.float64) / 255.0
-    return _readonly(np.ascontiguousarray(np.moveaxis(rgb, -1, 0)))[0]
+    def load() -> dict[str, np.ndarray]:
+        from sklearn.datasets import load_sample_image
+        rgb = np.asarray(load_sample_image(f"{name}.jpg"), dtype=np.float64) / 255.0
+        return {"rgb": np.ascontiguousarray(np.moveaxis(rgb, -1, 0))}
+    return _readonly(cached_arrays({"photo": name}, load)["rgb"])[0]
 
 
 @functools.lru_cache(maxsize=None)
@@ -368,8 +375,34 @@ def load_dataset(spec: str | Mapping[str, Any], *,
     working directory).
     """
     name, params = _parse_spec(spec)
+    if name == "csv":      # the user's file may change: read it every time
+        data = _split_data(name, params, base_dir)
+    else:
+        data = cached_arrays({"dataset": {"name": name, **params}},
+                             lambda: _split_data(name, params, None))
+    class_names = tuple(str(c) for c in data["class_names"])
+    image_shape = tuple(int(d) for d in data["image_shape"]) or None
+    shape = _choose_shape(name, data["X_train"].shape[1], image_shape,
+                          bool(data["images_by_default"]), input_shape)
+    return Dataset(
+        name=name,
+        task=CLASSIFICATION if class_names else REGRESSION,
+        X_train=data["X_train"].reshape((-1,) + shape),
+        y_train=data["y_train"],
+        X_val=data["X_val"].reshape((-1,) + shape),
+        y_val=data["y_val"],
+        n_classes=len(class_names),
+        class_names=class_names,
+        input_shape=shape,
+        spec={"name": name, **params},
+        holdout=bool(data["holdout"]),
+    )
+
+
+def _split_data(name: str, params: Mapping, base_dir) -> dict[str, np.ndarray]:
+    """The raw set split and scaled, flat, with what ``load_dataset`` needs to know
+    of it, all as arrays (what the data-set cache stores)."""
     raw = _csv(params, base_dir) if name == "csv" else _REGISTRY[name].build(params)
-    shape = _choose_shape(name, raw, input_shape)
     classify = bool(raw.class_names)
     if raw.holdout:
         size_field = "dataset.n_samples" if "n_samples" in params else "dataset.val_fraction"
@@ -380,19 +413,11 @@ def load_dataset(spec: str | Mapping[str, Any], *,
     X_train, X_val = raw.X[train], raw.X[val]
     if raw.standardize:
         X_train, X_val = _standardize(X_train, X_val)
-    return Dataset(
-        name=name,
-        task=CLASSIFICATION if classify else REGRESSION,
-        X_train=X_train.reshape((-1,) + shape),
-        y_train=raw.y[train],
-        X_val=X_val.reshape((-1,) + shape),
-        y_val=raw.y[val],
-        n_classes=len(raw.class_names),
-        class_names=raw.class_names,
-        input_shape=shape,
-        spec={"name": name, **params},
-        holdout=raw.holdout,
-    )
+    return {"X_train": X_train, "y_train": raw.y[train], "X_val": X_val, "y_val": raw.y[val],
+            "class_names": np.array(raw.class_names, dtype=str),
+            "image_shape": np.array(raw.image_shape or (), dtype=np.int64),
+            "images_by_default": np.array(raw.images_by_default),
+            "holdout": np.array(raw.holdout)}
 
 
 def normalise_spec(spec: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -485,12 +510,13 @@ def _standardize(X_train: np.ndarray, X_val: np.ndarray) -> tuple[np.ndarray, np
     return scaler.transform(X_train), scaler.transform(X_val)
 
 
-def _choose_shape(name: str, raw: _Raw, input_shape: Any) -> tuple[int, ...]:
+def _choose_shape(name: str, n_features: int, image_shape: tuple[int, ...] | None,
+                  images_by_default: bool, input_shape: Any) -> tuple[int, ...]:
     """Per-sample shape the model wants: flat features, or the image shape."""
-    flat = (raw.X.shape[1],)
-    fits = [flat] + ([raw.image_shape] if raw.image_shape else [])
+    flat = (n_features,)
+    fits = [flat] + ([image_shape] if image_shape else [])
     if input_shape is None:
-        return fits[-1] if raw.images_by_default else flat
+        return fits[-1] if images_by_default else flat
     shape = _as_shape(input_shape)
     if shape in fits:
         return shape
