@@ -57,7 +57,7 @@ VIEWS = (
 )
 CONV_CHOICES = 12          # validation images offered to the convolution view
 EDITED = "edited from "     # the title of an experiment once it is edited
-LOAD_DELAY_MS = 80
+LOAD_FALLBACK_MS = 1000    # load_later: the experiment loads after the first paint, or this
 COMPACT_HEIGHT = 900       # px: below this, large text gets the compact arrangement
 #: Multiply-adds a preview may cost on the GUI thread (about a tenth of a second); a
 #: bigger network's previews come from the training process instead (computed there
@@ -264,8 +264,13 @@ class MainWindow(FileCommands, QMainWindow):
                 self._fit_layout_to_font()
             self._schedule_visible_views()
             self.controller.schedule_prepare()
-        if self._pending is not None:       # after the first frame is on screen
-            QTimer.singleShot(LOAD_DELAY_MS, self, self._load_first)
+        if self._pending is not None:       # a window never painted loads all the same
+            QTimer.singleShot(LOAD_FALLBACK_MS, self, self._load_first)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._pending is not None:       # the first frame is on screen: load now
+            QTimer.singleShot(0, self, self._load_first)
 
     def _has_conv(self) -> bool:
         layers = self.model.section("model", {}).get("layers", [])

@@ -55,6 +55,43 @@ def test_default_window_is_ready_to_start(make_window):
     assert window.visible_views() == {"output", "network"}      # conv is tabbed behind
 
 
+def test_window_paints_before_it_loads_its_experiment(qtbot, settings):
+    """The application's start (``load_later``): the first frame is on screen before
+    the experiment (its data set, its previews) is loaded, however long that frame
+    takes to come (here its paints are held back for 0.3 s), and the experiment is
+    loaded right after it."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    order, held = [], [True]
+
+    class PaintSpy(QObject):            # holds the window's paints back, then lets them through
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj is window:
+                if held[0]:
+                    return True
+                if "paint" not in order:
+                    order.append("paint")
+            return False
+
+    def release():
+        held[0] = False
+        window.update()
+
+    window = MainWindow(load_preset("digits_mlp"), settings=settings, prepare=False,
+                        load_later=True)
+    qtbot.addWidget(window)
+    spy = PaintSpy()
+    window.installEventFilter(spy)
+    loading = window.set_experiment
+    window.set_experiment = lambda exp: (order.append("load"), loading(exp))
+    window.show()
+    QTimer.singleShot(300, release)
+    qtbot.waitUntil(lambda: "load" in order, timeout=15000)
+    assert order[:2] == ["paint", "load"]
+    assert window.experiment.dataset["name"] == "digits"
+    window.close()
+
+
 def test_build_network_by_clicking(make_window, qtbot):
     window = make_window()
     builder = window.model_builder
