@@ -433,7 +433,9 @@ def test_banner_shortens_so_the_curves_keep_their_height(gradient_view, make_sna
 
 
 def test_both_side_by_side_fits_a_narrow_projector_dock(gradient_view, make_snapshot, qtbot):
+    from PySide6.QtGui import QFontMetricsF
     from PySide6.QtWidgets import QBoxLayout
+    from nnviz.gui.views import plotstyle
     from nnviz.gui.views.gradient_view import MIN_PLOT_HEIGHT
     gradient_view.set_font_scale(1.5)
     gradient_view.resize(420, 560)
@@ -448,10 +450,23 @@ def test_both_side_by_side_fits_a_narrow_projector_dock(gradient_view, make_snap
         "‖∂C/∂W‖" in weight.getPlotItem().titleLabel.text
     assert "Weight gradient" not in weight.getPlotItem().titleLabel.text
     qtbot.waitUntil(lambda: abs(weight.width() - delta.width()) <= 2)
+    # each title fits above its plot; the "norm" label gives its width to the curves
+    title_font = QFontMetricsF(plotstyle.scaled_font(1.5, 1.1, bold=True))
+    axis = weight.getPlotItem().getAxis("left")
+    qtbot.waitUntil(lambda: axis.width() == axis.fixedWidth)       # laid out
+    beside_axis = axis.width()
+    for plot in (weight, delta):
+        item = plot.getPlotItem()
+        assert item.getAxis("left").labelText == ""
+        room = plot.width() - item.getAxis("left").width()
+        assert title_font.horizontalAdvance(item.titleLabel.text) <= room, item.titleLabel.text
     gradient_view.resize(420, 1000)                 # narrow but tall: one above the other
     qtbot.waitUntil(lambda: gradient_view.curves_row.direction()
                     == QBoxLayout.Direction.TopToBottom)
     qtbot.waitUntil(lambda: min(weight.height(), delta.height()) >= MIN_PLOT_HEIGHT)
+    assert weight.getPlotItem().getAxis("left").labelText == "norm (log scale)"
+    qtbot.waitUntil(lambda: axis.width() >= beside_axis + 15)      # the label's room
+    assert delta.getPlotItem().titleLabel.text == "‖δ‖ = ‖∂C/∂z‖"     # the room for it
     gradient_view.resize(1200, 560)                 # wide: side by side again
     qtbot.waitUntil(lambda: gradient_view.curves_row.direction()
                     == QBoxLayout.Direction.LeftToRight)

@@ -27,7 +27,9 @@ MODES = {
 _QUANTITIES = ("weight", "delta")
 _FIELDS = {"weight": "weight_grad_norm", "delta": "delta_norm"}   # the runs' probe fields
 _TITLES = {"weight": "Weight gradient ‖∂C/∂W‖", "delta": "Back-propagated gradient ‖∂C/∂z‖"}
-_SHORT_TITLES = {"weight": "‖∂C/∂W‖", "delta": "‖δ‖ = ‖∂C/∂z‖"}   # two plots side by side
+# two plots side by side: the first title that fits the plot's width
+_SHORT_TITLES = {"weight": ("‖∂C/∂W‖",), "delta": ("‖δ‖ = ‖∂C/∂z‖", "‖∂C/∂z‖")}
+_Y_LABEL = "norm (log scale)"
 SIDE_MIN_WIDTH = 260       # px at scale 1 a plot of "both" needs beside the other
 _BANNER_TITLES = {"vanishing": "Vanishing gradients",
                   "exploding": "Exploding gradients",
@@ -108,7 +110,7 @@ class GradientView(QWidget, RunFollower):
 
     @staticmethod
     def _make_curve_plot(title: str) -> pg.PlotWidget:
-        plot = plotstyle.make_plot(title, "epoch", "norm (log scale)")
+        plot = plotstyle.make_plot(title, "epoch", _Y_LABEL)
         plot.getPlotItem().setLogMode(y=True)
         return plot
 
@@ -196,6 +198,7 @@ class GradientView(QWidget, RunFollower):
         plotstyle.scale_widget_font(self, scale)
         for plot in self.plots.values():
             plotstyle.apply_font_scale(plot, scale)
+        self._arrange_curves()
         # room for the two-line layer names under the bars (else they are hidden)
         plotstyle.apply_font_scale(self.bar_plot, scale, tick_lines=2)
         self.bar_plot.setMinimumHeight(round(BAR_MIN_HEIGHT * scale))   # room for its axis
@@ -248,6 +251,26 @@ class GradientView(QWidget, RunFollower):
                      else QBoxLayout.Direction.LeftToRight)
         if self.curves_row.direction() != direction:
             self.curves_row.setDirection(direction)
+        self._fit_curve_texts(direction)
+
+    def _fit_curve_texts(self, direction) -> None:
+        """Titles and y-axis labels that fit: in "both" side by side, short titles and
+        no "norm" label (the titles say what is plotted; the width goes to the curves)."""
+        both = self.mode == "both"
+        beside = both and direction == QBoxLayout.Direction.LeftToRight
+        width = self.width() / 2 if beside else self.width()
+        font = QFontMetricsF(plotstyle.scaled_font(self._scale, 1.1, bold=True))
+        for quantity, plot in self.plots.items():
+            item = plot.getPlotItem()
+            y_label = "" if beside else _Y_LABEL
+            if item.getAxis("left").labelText != y_label:
+                item.setLabel("left", y_label)
+                plotstyle.apply_font_scale(plot, self._scale)
+            room = width - item.getAxis("left").width() - 12
+            titles = _SHORT_TITLES[quantity] if both else (_TITLES[quantity],)
+            title = next((t for t in titles if font.horizontalAdvance(t) <= room), titles[-1])
+            if item.titleLabel.text != title:
+                plotstyle.set_title(plot, title, self._scale)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -330,9 +353,6 @@ class GradientView(QWidget, RunFollower):
         self.plots["delta"].setVisible(mode in ("delta", "both"))
         title = "Now (hatched: ∂C/∂z)" if mode == "both" else "Now, per layer"
         plotstyle.set_title(self.bar_plot, title, self._scale)
-        for quantity in _QUANTITIES:
-            titles = _SHORT_TITLES if mode == "both" else _TITLES
-            plotstyle.set_title(self.plots[quantity], titles[quantity], self._scale)
         self._arrange_curves()
         self._redraw_curves()
         self._redraw_bars()

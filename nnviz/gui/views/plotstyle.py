@@ -244,6 +244,7 @@ def apply_font_scale(plot: pg.PlotWidget | pg.PlotItem, scale: float,
         ticks.horizontalAdvance(WIDEST_TICK) + offset + label_room["left"] + 8)
     item.getAxis("bottom").setHeight(
         ticks.lineSpacing() * tick_lines + offset + label_room["bottom"] + 8)
+    item.getAxis("bottom").setTickDensity(1.0 / scale)   # larger numbers: fewer of them
     set_title(item, item.titleLabel.text, scale)
     for curve in item.listDataItems():
         if isinstance(curve, pg.PlotDataItem) and curve.opts["pen"] is not None:
