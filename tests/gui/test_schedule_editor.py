@@ -74,3 +74,12 @@ def test_invalid_milestones_are_marked_and_not_emitted(editor, qtbot):
     assert seen[-1] == {"name": "multistep", "milestones": [1, 3], "gamma": 0.5}
     assert not editor.error.isVisible()
     np.testing.assert_allclose(editor.rates(), [0.1, 0.05, 0.05, 0.025, 0.025, 0.025])
+
+
+@pytest.mark.parametrize("eta", [1e-9, 1e-300, 3.0])
+def test_preview_spans_the_rates_however_small(editor, eta):
+    """The y axis runs from 0 to just above the top rate: a tiny η is a visible
+    line at the top of the plot, not a flat line at 0 on a ±0.5 axis."""
+    editor.set_eta(eta)
+    low, high = editor.preview.getPlotItem().viewRange()[1]
+    assert low <= 0.0 < eta <= high < 1.5 * eta

@@ -151,6 +151,10 @@ class ScheduleEditor(QWidget):
         if len(rates):
             epochs = np.arange(len(rates) + 1)
             self.curve.setData(epochs, rates)
+            # from 0 to the top rate, set here: pyqtgraph's auto range takes a span
+            # under about 1e-8 for zero and draws η = 1e-9 as a flat line on ±0.5
+            top = float(np.max(rates))
+            self.preview.setYRange(0.0, top if top > 0 else 1.0, padding=0.08)
         else:
             self.curve.setData([], [])
 
