@@ -61,6 +61,7 @@ def arrange(window: QMainWindow, setup: dict[str, QDockWidget], views: dict[str,
     if conv_first:
         d["conv"].raise_()
     default_sizes(window, setup, views)
+    hide_stray_tab_bars(window)
 
 
 def default_sizes(window: QMainWindow, setup: dict[str, QDockWidget],
@@ -90,6 +91,7 @@ def arrange_compact(window: QMainWindow, setup: dict[str, QDockWidget],
     right = max(window.width() - left, 400) // 2
     window.resizeDocks([setup["model"], d["loss"], d["gradient"]], [left, right, right],
                        Qt.Orientation.Horizontal)
+    hide_stray_tab_bars(window)
 
 
 def restore(window: QMainWindow, state, setup: dict[str, QDockWidget],
@@ -106,7 +108,26 @@ def restore(window: QMainWindow, state, setup: dict[str, QDockWidget],
     for bar in before:
         if _tab_titles(bar) in titles:
             bar.hide()
+    hide_stray_tab_bars(window)
     default_sizes(window, setup, views)
+
+
+def hide_stray_tab_bars(window: QMainWindow) -> None:
+    """Hide the tab bars of tab groups a re-arrangement dissolved.
+
+    Qt 6.11 leaves such a bar on screen, frozen, when tabifying merges groups (the
+    compact arrangement puts Network diagram and Convolution behind Gradients):
+    its stale tabs were drawn over the live bar.  A bar is live when its tabs are
+    exactly one tab group of two or more docks (a dock alone has no tab bar).
+    """
+    groups = set()
+    for dock in window.findChildren(QDockWidget):
+        tabbed = [d for d in (dock, *window.tabifiedDockWidgets(dock)) if not d.isHidden()]
+        if len(tabbed) > 1:
+            groups.add(tuple(sorted(d.windowTitle() for d in tabbed)))
+    for bar in _tab_bars(window):
+        if bar.isVisibleTo(window) and _tab_titles(bar) not in groups:
+            bar.hide()
 
 
 def _tab_bars(window: QMainWindow) -> list[QTabBar]:

@@ -727,9 +727,29 @@ def test_projector_mode_at_1280x720_keeps_the_plots_readable(make_window, qtbot,
                     and gradient.plots["weight"].height() >= 150, timeout=5000)
     assert loss.loss_plot.getPlotItem().legend is None         # legends are outside the data
     assert loss.legend.width() <= loss.width()                  # and wrap instead of clipping
+    _no_stray_tab_bars(window)
     window.set_large_font(False)
     window._fit_layout_to_font()
     assert not window._compact
+    _no_stray_tab_bars(window)
+
+
+def _no_stray_tab_bars(window):
+    """Every tab bar on screen is one of the window's tab groups, and no two bars of
+    different groups overlap (Qt leaves the bar of a dissolved group behind)."""
+    from PySide6.QtWidgets import QDockWidget, QTabBar
+    groups = set()
+    for dock in window.findChildren(QDockWidget):
+        tabbed = [d for d in (dock, *window.tabifiedDockWidgets(dock)) if not d.isHidden()]
+        if len(tabbed) > 1:
+            groups.add(tuple(sorted(d.windowTitle() for d in tabbed)))
+    shown = [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
+    titles = {bar: tuple(sorted(bar.tabText(i) for i in range(bar.count()))) for bar in shown}
+    assert set(titles.values()) == groups, (titles, groups)
+    for a in shown:
+        for b in shown:
+            if a is not b and titles[a] != titles[b]:
+                assert not a.geometry().intersects(b.geometry()), (titles[a], titles[b])
 
 
 def test_check_gradients_and_the_kernel_playground_open_from_the_menus(make_window, qtbot):
