@@ -63,7 +63,10 @@ KERNEL_NOTES: dict[str, str] = {
 
 def kernel_name(kernel) -> str | None:
     """The name of the KERNELS entry equal to ``kernel`` (e.g. "sobel_x"), or None."""
-    k = np.asarray(kernel, dtype=np.float64)
+    try:
+        k = np.asarray(kernel, dtype=np.float64)
+    except (TypeError, ValueError):     # not a grid of numbers: no name
+        return None
     return next((name for name, named in KERNELS.items()
                  if named.shape == k.shape and np.array_equal(named, k)), None)
 

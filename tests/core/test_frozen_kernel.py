@@ -7,6 +7,7 @@ import pytest
 
 from nnviz.core import KERNELS, Experiment, Network, SpecError, Trainer, describe, make_optimizer
 from nnviz.core.optimizers import OPTIMIZERS
+from nnviz.core.run_names import run_name
 
 SOBEL = KERNELS["sobel_x"].tolist()
 
@@ -163,3 +164,12 @@ def test_only_conv2d_takes_a_kernel_and_experiments_name_the_model_field():
     with pytest.raises(SpecError) as info:
         experiment({"kernel": [[0, 0, 0], [0, 0, 0], [0, 0, float("inf")]]})
     assert info.value.field == "model.layers[0].kernel[2][2]"
+
+
+def test_run_names_tell_hand_set_and_frozen_kernels_apart():
+    plain = experiment({}).to_dict()
+    frozen = experiment({"kernel": SOBEL, "trainable": False}).to_dict()
+    own = experiment({"kernel": [[0, 0, 0], [0, 2, 0], [0, 0, 0]]}).to_dict()
+    assert run_name(frozen, previous=plain) == "sobel_x frozen"
+    assert run_name(plain, previous=frozen) == "random kernels"
+    assert run_name(own, previous=frozen) == "own kernel"
