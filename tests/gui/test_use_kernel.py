@@ -68,6 +68,8 @@ def test_the_button_sets_the_first_conv_layer_and_training_keeps_it_frozen(make_
     row = window.model_builder.rows[0]
     assert row.kernel_label.text() == "kernel: sobel_y (frozen)" and row.kernel_line.isVisible()
     assert not row.trainable_box.isChecked()
+    assert row.info.text().endswith("80 params frozen")                 # 8 × 3 × 3 + 8 biases
+    assert "trainable parameters + 80 frozen" in window.model_builder.summary.text()
     assert "sobel_y copied into layer 0" in window.statusBar().currentMessage()
     assert playground.use_note.text().endswith("all 8 filters start from it, frozen")
 

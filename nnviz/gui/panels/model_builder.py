@@ -370,8 +370,11 @@ class LayerRow(QFrame):
         if info.output_shape is None:
             self.info.setText("→ ?")
         else:
-            self.info.setText(f"→ {shape_text(info.output_shape)}\n{count_text(info.param_count)}")
-        self.info.setToolTip("output shape per sample and number of trainable parameters")
+            frozen = " frozen" if self._spec.get("trainable") is False else ""
+            self.info.setText(f"→ {shape_text(info.output_shape)}\n"
+                              f"{count_text(info.param_count)}{frozen}")
+        self.info.setToolTip("output shape per sample and number of parameters (frozen: they "
+                             "keep their starting values)")
 
     def set_error(self, key: str | None, message: str | None) -> None:
         """Mark the row (and the editor of ``key``) with ``message``; None clears."""
@@ -673,8 +676,10 @@ class ModelBuilder(QWidget):
                              if general and check.key in ("input_shape", "input") else None)
         if check.network is not None:
             net = check.network
-            self.summary.setText(f"{len(net.layers)} layers · {net.param_count:,} trainable "
-                                 f"parameters · output {shape_text(net.output_shape)}")
+            frozen = sum(layer.param_count for layer in net.layers if not layer.trainable)
+            self.summary.setText(f"{len(net.layers)} layers · {net.param_count - frozen:,} "
+                                 "trainable parameters" + (f" + {frozen:,} frozen" if frozen else "")
+                                 + f" · output {shape_text(net.output_shape)}")
         else:
             self.summary.setText("The network is not valid yet: see the marked layer."
                                  if model_error else "")
