@@ -36,12 +36,12 @@ def use(window, qtbot, name, trainable):
 
 def test_the_kernel_goes_into_the_first_conv_layer_and_its_size_follows():
     specs = [{"type": "maxpool2d", "size": 2}, dict(CONV, kernel_size=5), dict(CONV)]
-    out, message = with_first_kernel(specs, [1, 8, 8], KERNELS["sobel_y"], False)
-    assert out[1] == dict(CONV, kernel=SOBEL_Y, trainable=False)
+    out, index, message = with_first_kernel(specs, [1, 8, 8], KERNELS["sobel_y"], False)
+    assert index == 1 and out[1] == dict(CONV, kernel=SOBEL_Y, trainable=False)
     assert out[2] == specs[2] and specs[1]["kernel_size"] == 5    # the rest, and the input, kept
     assert message == ("sobel_y copied into layer 1 (conv2d): kernel size 5 → 3; "
                        "all 8 filters start from it, frozen")
-    out, message = with_first_kernel([dict(CONV, trainable=False)], [1, 8, 8], np.eye(3), True)
+    out, _, message = with_first_kernel([dict(CONV, trainable=False)], [1, 8, 8], np.eye(3), True)
     assert "trainable" not in out[0] and message.startswith("your 3×3 kernel copied")
     assert kernel_text(out[0]) == "kernel: your own 3×3"
     assert kernel_text(dict(CONV, kernel=SOBEL_Y, trainable=False)) == "kernel: sobel_y (frozen)"

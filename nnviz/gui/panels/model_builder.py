@@ -78,9 +78,9 @@ def kernel_text(spec: dict) -> str:
 
 
 def with_first_kernel(specs: list[dict], input_shape, kernel, trainable: bool
-                      ) -> tuple[list[dict], str]:
+                      ) -> tuple[list[dict], int, str]:
     """The layer specs with ``kernel`` ((K, K) numbers) as the starting weights of the
-    first conv2d layer, its kernel_size made K; and what was done, in words.
+    first conv2d layer, its kernel_size made K; that layer's index; what was done, in words.
 
     SpecError (saying what to do) when the model has no place for it: flat input, or
     no conv2d layer.  ``specs`` is not changed.
@@ -107,8 +107,8 @@ def with_first_kernel(specs: list[dict], input_shape, kernel, trainable: bool
         layer["trainable"] = False
     filters = layer.get("filters", 1)
     every = f"all {filters} filters start" if filters != 1 else "its filter starts"
-    notes.append(f"{every} from it" + (", frozen" if not trainable else ", trainable"))
-    return specs, f"{name} copied into layer {index} (conv2d): " + "; ".join(notes)
+    notes.append(f"{every} from it, {'trainable' if trainable else 'frozen'}")
+    return specs, index, f"{name} copied into layer {index} (conv2d): " + "; ".join(notes)
 
 
 def _options(activation) -> dict:
@@ -560,8 +560,8 @@ class ModelBuilder(QWidget):
         """Make ``kernel`` the starting weights of the first conv2d layer (see
         ``with_first_kernel``), frozen unless ``trainable``; reports the edit and
         returns what was done.  SpecError, and nothing changed, when it cannot."""
-        specs, message = with_first_kernel(self.specs(), self.input_shape(), kernel, trainable)
-        index = next(i for i, s in enumerate(specs) if s.get("type") == "conv2d")
+        specs, index, message = with_first_kernel(self.specs(), self.input_shape(), kernel,
+                                                   trainable)
         self._rebuild(specs, index)
         self._emit()
         return message
