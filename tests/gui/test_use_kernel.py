@@ -139,3 +139,13 @@ def test_keeping_the_current_run_copies_nothing(make_window, qtbot, answer):
     assert len(asked) == 1 and "kernel" not in window.experiment.model["layers"][0]
     assert "kernel" not in window.model_builder.specs()[0]
     assert window.statusBar().currentMessage() == "Not copied: the current run was kept"
+
+
+def test_an_opened_experiment_with_a_frozen_kernel_is_shown_and_kept_exactly(make_window):
+    spec = cnn()
+    spec["model"]["layers"][0].update(kernel=SOBEL_Y, trainable=False)
+    window = make_window(spec, fake=True)
+    assert window.experiment_dict() == spec and not window.model.modified   # nothing adjusted
+    row = window.model_builder.rows[0]
+    assert row.kernel_label.text() == "kernel: sobel_y (frozen)"
+    assert row.kernel_label.toolTip().splitlines()[0] == "-1  -2  -1"
