@@ -173,3 +173,12 @@ def test_run_names_tell_hand_set_and_frozen_kernels_apart():
     assert run_name(frozen, previous=plain) == "sobel_x frozen"
     assert run_name(plain, previous=frozen) == "random kernels"
     assert run_name(own, previous=frozen) == "own kernel"
+
+
+def test_a_grid_axis_freezes_or_frees_the_kernel():
+    from nnviz.core.grid import parse_value, plan_grid
+    base = experiment({"kernel": SOBEL})
+    plan = plan_grid(base, {"model.layers[0].trainable": [parse_value("true"),
+                                                          parse_value("false")]})
+    assert [cell["model"]["layers"][0].get("trainable") for cell in plan.cells] == [None, False]
+    assert all(cell["model"]["layers"][0]["kernel"] == SOBEL for cell in plan.cells)
