@@ -677,9 +677,10 @@ class ModelBuilder(QWidget):
         if check.network is not None:
             net = check.network
             frozen = sum(layer.param_count for layer in net.layers if not layer.trainable)
+            also = f" + {frozen:,} frozen" if frozen else ""
             self.summary.setText(f"{len(net.layers)} layers · {net.param_count - frozen:,} "
-                                 "trainable parameters" + (f" + {frozen:,} frozen" if frozen else "")
-                                 + f" · output {shape_text(net.output_shape)}")
+                                 f"trainable parameters{also} · output "
+                                 f"{shape_text(net.output_shape)}")
         else:
             self.summary.setText("The network is not valid yet: see the marked layer."
                                  if model_error else "")
