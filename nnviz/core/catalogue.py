@@ -27,20 +27,26 @@ __all__ = ["Param", "TINY", "Entry", "describe", "LAYERS", "ACTIVATIONS", "COSTS
 #: hold any number from TINY up exactly, so a value the engine accepts is shown as it is.
 TINY = 1e-300
 BELOW_OPEN_END = 1e-6
+MAX_KERNEL_SIDE = 64            # as a conv2d kernel_size
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: ``kind`` is "int", "float", "choice", "padding", "text" or "list".
+    """One parameter: ``kind`` is "int", "float", "choice", "padding", "text", "bool",
+    "list" or "kernel".
 
     A "list" holds values of kind ``item`` ("int" or "text"), each checked
-    against this parameter's range (e.g. a schedule's milestones).
+    against this parameter's range (e.g. a schedule's milestones).  A "kernel" is a
+    square K x K list of lists of numbers in this parameter's range, K at most
+    MAX_KERNEL_SIDE (a conv2d layer's hand-set starting weights).
 
     Numbers lie in [low, high] (an end is excluded when ``low_open`` or
     ``high_open``); ``scale="log"`` marks a number spanning decades (the GUI
     gives it a logarithmic editor); ``nullable`` allows null (e.g. "off");
     ``default_from`` names a sibling parameter whose value is the default
-    (a pooling stride defaults to the window size).
+    (a pooling stride defaults to the window size); ``omit_default`` keeps a
+    rarely used option out of a normalised spec (and out of ``Entry.defaults``)
+    while it is at its default, so files that never set it stay as they were.
     """
 
     kind: str
@@ -56,6 +62,7 @@ class Param:
     default_from: str | None = None
     label: str = ""
     item: str = ""
+    omit_default: bool = False
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` normalised (int, float, str or None), or SpecError naming ``where``."""
@@ -77,8 +84,15 @@ class Param:
             if isinstance(value, str):
                 return value
             raise SpecError(where, f"must be text, got {value!r}", "write it in double quotes")
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise SpecError(where, f"must be true or false, got {show_value(value)}",
+                            "write true or false, without quotes")
         if self.kind == "list":
             return self._check_list(value, where)
+        if self.kind == "kernel":
+            return self._check_kernel(value, where)
         return self._check_number(value, where)
 
     def _check_list(self, value: Any, where: str) -> list:
@@ -88,6 +102,24 @@ class Param:
         item = Param(self.item, None, self.help, self.low, self.high, self.low_open,
                      self.high_open)
         return [item.check(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+    def _check_kernel(self, value: Any, where: str) -> list[list[float]]:
+        """A square list of rows of numbers; its size is checked before its values."""
+        fix = "write K rows of K numbers, e.g. [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]"
+        if not isinstance(value, (list, tuple)) or not value:
+            raise SpecError(where, f"must be a square list of rows, got {show_value(value)}", fix)
+        k = len(value)
+        if k > MAX_KERNEL_SIDE:
+            raise SpecError(where, f"has {k} rows; a kernel has at most {MAX_KERNEL_SIDE}", fix)
+        for r, row in enumerate(value):
+            if not isinstance(row, (list, tuple)) or len(row) != k:
+                got = (f"{len(row)} number{'s' if len(row) != 1 else ''}"
+                       if isinstance(row, (list, tuple)) else show_value(row))
+                raise SpecError(f"{where}[{r}]", f"must be a row of {k} numbers (the kernel "
+                                f"has {k} rows), got {got}", fix)
+        item = Param("float", None, self.help, self.low, self.high)
+        return [[item.check(v, f"{where}[{r}][{c}]") for c, v in enumerate(row)]
+                for r, row in enumerate(value)]
 
     def _check_number(self, value: Any, where: str) -> int | float:
         if isinstance(value, bool) or not isinstance(value, Real):
@@ -151,7 +183,7 @@ class Param:
             d["label"] = self.label
         if self.item:
             d["item"] = self.item
-        if self.kind in ("int", "float", "padding") or self.item in ("int", "float"):
+        if self.kind in ("int", "float", "padding", "kernel") or self.item in ("int", "float"):
             d["range"] = [self.low, self.high]
             if self.low_open or self.high_open:
                 d["open"] = [self.low_open, self.high_open]
@@ -163,6 +195,8 @@ class Param:
             d["nullable"] = True
         if self.default_from:
             d["default_from"] = self.default_from
+        if self.omit_default:
+            d["optional"] = True
         return d
 
 
@@ -175,8 +209,10 @@ class Entry:
     params: Mapping[str, Param] = field(default_factory=dict)
 
     def defaults(self) -> dict:
-        """Every parameter at its default (``default_from`` resolved)."""
-        values = {k: p.default for k, p in self.params.items() if not p.default_from}
+        """Every parameter at its default (``default_from`` resolved), as a normalised
+        spec holds them: without the ``omit_default`` ones."""
+        values = {k: p.default for k, p in self.params.items()
+                  if not (p.default_from or p.omit_default)}
         values.update({k: values[p.default_from] for k, p in self.params.items() if p.default_from})
         return values
 
@@ -186,7 +222,8 @@ class Entry:
 
 
 def check_params(entry: Entry, spec: Mapping, prefix: str, *, skip: tuple = ()) -> dict:
-    """The values of ``entry``'s parameters in ``spec``, checked, defaults filled in.
+    """The values of ``entry``'s parameters in ``spec``, checked, defaults filled in
+    (an ``omit_default`` parameter only when it is given and not at its default).
 
     Keys other than the entry's parameters (and ``skip``) are refused with a
     SpecError naming ``prefix.key``.
@@ -199,7 +236,11 @@ def check_params(entry: Entry, spec: Mapping, prefix: str, *, skip: tuple = ()) 
     values = {}
     for key, param in entry.params.items():
         if key in spec:
-            values[key] = param.check(spec[key], f"{prefix}.{key}")
+            value = param.check(spec[key], f"{prefix}.{key}")
+            if not (param.omit_default and value == param.default):
+                values[key] = value
+        elif param.omit_default:
+            continue
         elif param.default_from:
             values[key] = values[param.default_from]
         else:
@@ -256,12 +297,21 @@ LAYERS: dict[str, Entry] = {
     "conv2d": Entry("conv2d", "2-D convolution: small kernels slid over the image", {
         "filters": Param("int", 8, "number of kernels = output channels", 1, _SIZE_LIMIT,
                          label="filters"),
-        "kernel_size": Param("int", 3, "kernel side in pixels", 1, 64, label="kernel"),
+        "kernel_size": Param("int", 3, "kernel side in pixels", 1, MAX_KERNEL_SIDE,
+                             label="kernel"),
         "stride": Param("int", 1, "step between kernel positions", 1, 64, label="stride"),
         "padding": Param("padding", "valid", 'border of zeros around the input: "same" keeps '
                          'the size, "valid" adds none, or a number of pixels', 0, 64,
                          label="padding"),
-        "activation": _activation("identity")}),
+        "activation": _activation("identity"),
+        "kernel": Param("kernel", None, "hand-set starting weights: K rows of K numbers "
+                        "(K = kernel_size), the same kernel for every input channel of every "
+                        "filter (e.g. a Sobel edge detector); null: drawn by the "
+                        "initialisation", -1e6, 1e6, nullable=True, omit_default=True,
+                        label="kernel"),
+        "trainable": Param("bool", True, "false freezes the layer: its weights and biases "
+                           "keep their starting values (their gradients are still computed "
+                           "and shown)", omit_default=True, label="trainable")}),
     "maxpool2d": Entry("max pool", "keeps the largest value of each window", _POOL_PARAMS),
     "avgpool2d": Entry("average pool", "averages each window", _POOL_PARAMS),
     "flatten": Entry("flatten", "turns an image (C, H, W) into a flat vector"),

@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .errors import SpecError
 from .layers import conv_padding
 
-__all__ = ["convolve", "output_size", "KERNELS", "KERNEL_NOTES"]
+__all__ = ["convolve", "output_size", "KERNELS", "KERNEL_NOTES", "kernel_name"]
 
 MAX_KERNEL_SIDE = 31    # a convolution kernel larger than this is a mistake, not a lesson
 BLOCK_BYTES = 1 << 20   # windows gathered per einsum: about the size of a core's cache
@@ -59,6 +59,16 @@ KERNEL_NOTES: dict[str, str] = {
     "emboss": "the difference along the diagonal plus the pixel: a relief lit from the top left",
     "outline": "the pixel against all eight neighbours: every edge, whatever its direction; sums to 0",
 }
+
+
+def kernel_name(kernel) -> str | None:
+    """The name of the KERNELS entry equal to ``kernel`` (e.g. "sobel_x"), or None."""
+    try:
+        k = np.asarray(kernel, dtype=np.float64)
+    except (TypeError, ValueError):     # not a grid of numbers: no name
+        return None
+    return next((name for name, named in KERNELS.items()
+                 if named.shape == k.shape and np.array_equal(named, k)), None)
 
 
 def output_size(size: int, kernel: int, stride: int, before: int, after: int) -> int:

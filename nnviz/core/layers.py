@@ -135,6 +135,11 @@ class Layer:
         return sum(p.size for p in self.params.values())
 
     @property
+    def trainable(self) -> bool:
+        """False for a frozen layer: optimisers leave its parameters as they are."""
+        return self.spec.get("trainable", True)
+
+    @property
     def label(self) -> str:
         act = f" ({self.activation.name})" if self.activation is not None else ""
         return f"{self.kind} {self.index}{act}"
@@ -250,6 +255,15 @@ class Conv2D(ActivatedLayer):
     """
 
     kind = "conv2d"
+
+    def _configure(self):
+        super()._configure()
+        kernel, k = self.spec.get("kernel"), self.spec["kernel_size"]
+        if kernel is not None and len(kernel) != k:
+            side = len(kernel)
+            raise SpecError(_field(self.index, "kernel"), f"is {side}x{side} but kernel_size "
+                            f"is {k}", f"set kernel_size to {side}, or give a {k}x{k} kernel")
+
     def infer_output_shape(self, input_shape):
         self._require_image(input_shape)
         c, h, w = input_shape
@@ -265,8 +279,11 @@ class Conv2D(ActivatedLayer):
     def build(self, input_shape, rng, init):
         out = super().build(input_shape, rng, init)
         f, k, c = self.spec["filters"], self.spec["kernel_size"], input_shape[0]
+        # drawn even under a hand-set kernel: the later layers start as they would without it
         self.params = {"W": self._initial(init, rng, (f, c, k, k), c * k * k, f * k * k),
                        "b": np.zeros(f, self.dtype)}
+        if self.spec.get("kernel") is not None:     # the same kernel for every filter and channel
+            self.params["W"][...] = np.asarray(self.spec["kernel"], dtype=self.dtype)
         self.grads = {key: np.zeros_like(v) for key, v in self.params.items()}
         self._im2col = Im2col(c, input_shape[1:], k, self.spec["stride"], self.pads, out[1:])
         self._scratch = _Scratch(self._make_scratch)

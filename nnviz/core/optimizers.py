@@ -96,7 +96,8 @@ class Optimizer:
         self._state = ()
 
     def apply(self, net) -> None:
-        """Update every ``layer.params[k]`` of ``net`` in place from ``layer.grads[k]``.
+        """Update every ``layer.params[k]`` of ``net`` in place from ``layer.grads[k]``;
+        a frozen layer's (``layer.trainable`` false) are left alone, and hold no state.
 
         State is created lazily with zeros, per (layer index, parameter name).
         It is kept while the layout (indices, names, shapes) stays the same,
@@ -118,7 +119,7 @@ class Optimizer:
         n = 0
         for i, layer in enumerate(net.layers):
             params = getattr(layer, "params", None)
-            if not params:
+            if not params or not getattr(layer, "trainable", True):
                 continue
             grads = layer.grads
             for key, p in params.items():
@@ -138,6 +139,7 @@ class Optimizer:
     def _rebuild(self, net) -> None:
         """Lay out flat buffers for ``net``'s parameters, keeping state if the layout matches."""
         params = [(i, key, p) for i, layer in enumerate(net.layers)
+                  if getattr(layer, "trainable", True)
                   for key, p in (getattr(layer, "params", None) or {}).items()]
         dtype = np.result_type(np.float32, *(p.dtype for _, _, p in params))
         layout = tuple((i, key, p.shape, dtype) for i, key, p in params)

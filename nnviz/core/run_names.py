@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .catalogue import ACTIVATED_LAYERS
+from .convolution import kernel_name
 
 __all__ = ["run_name", "unique_name"]
 
@@ -41,6 +42,18 @@ def _architecture(exp: dict) -> str:
     return "-".join(parts)
 
 
+def _kernels(exp: dict) -> str:
+    """The conv layers' hand-set or frozen kernels ("sobel_x frozen"); "" when all are
+    drawn by the initialisation and trained."""
+    parts = []
+    for layer in exp.get("model", {}).get("layers", []):
+        kernel, frozen = layer.get("kernel"), layer.get("trainable") is False
+        if layer.get("type") == "conv2d" and (kernel is not None or frozen):
+            name = "random" if kernel is None else kernel_name(kernel) or "own kernel"
+            parts.append(name + (" frozen" if frozen else ""))
+    return "/".join(parts)
+
+
 def _training(key: str) -> Callable[[dict], object]:
     return lambda exp: exp.get("training", {}).get(key)
 
@@ -61,6 +74,7 @@ _FEATURES = (
     ("optimizer", _optimizer("name"), lambda v: "sgd" if v == "constant" else str(v)),
     ("eta", _optimizer("eta"), _fmt("η")),
     ("architecture", _architecture, str),
+    ("kernels", _kernels, lambda v: v or "random kernels"),
     ("l2", _training("l2"), _fmt("λ")),
     ("batch", _training("batch_size"), _fmt("batch")),
     ("clip", _training("clip_norm"), lambda v: "no clip" if v is None else f"clip {v:g}"),

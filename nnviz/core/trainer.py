@@ -255,11 +255,15 @@ class Trainer:
                     "large; try one 10x smaller or gradient clipping")
 
     def _clip_gradients(self) -> float:
-        """Scale all gradients to global norm <= clip_norm; returns the scale used."""
+        """Scale all gradients so the trainable ones have global norm <= clip_norm (as
+        PyTorch's clip_grad_norm_ over the parameters that have gradients: a frozen
+        layer's gradient does not shrink the others' steps); returns the scale used."""
         if self.clip_norm is None:
             return 1.0
-        grads = [g.reshape(-1) for layer in self.network.layers for g in layer.grads.values()]
-        total = math.sqrt(sum(sum_of_squares(g) for g in grads))
+        layers = self.network.layers
+        grads = [g.reshape(-1) for layer in layers for g in layer.grads.values()]
+        total = math.sqrt(sum(sum_of_squares(g) for layer in layers if layer.trainable
+                              for g in layer.grads.values()))
         if not math.isfinite(total):
             raise TrainingDiverged(f"the gradient norm became {total} at step {self.step_count + 1}; "
                                    "try a smaller learning rate")

@@ -105,6 +105,7 @@ class LayerInfo:
     units: int | None          # flat output size; None for image-shaped outputs
     weights: np.ndarray | None = None      # dense (in, out), only for small layers
     bias: np.ndarray | None = None
+    trainable: bool = True     # False: a frozen layer, its weights keep their start values
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class NetworkData:
     def structure(self) -> tuple:
         """What decides the diagram's layout; weights may change, this may not."""
         return (self.input_shape, self.input_names, self.output_names,
-                tuple((l.kind, l.label, l.output_shape, l.weights is not None)
+                tuple((l.kind, l.label, l.output_shape, l.weights is not None, l.trainable)
                       for l in self.layers))
 
 
@@ -469,7 +470,7 @@ def network_data(net, input_names=None, output_names=None) -> NetworkData:
             input_shape=tuple(int(s) for s in layer.input_shape),
             output_shape=tuple(int(s) for s in layer.output_shape),
             param_count=int(layer.param_count), units=units,
-            weights=weights, bias=bias))
+            weights=weights, bias=bias, trainable=layer.trainable))
     return NetworkData(
         input_shape=tuple(int(s) for s in net.input_shape),
         output_shape=tuple(int(s) for s in net.output_shape),

@@ -103,7 +103,9 @@ EXPLANATIONS = {
         "Kernel playground",
         "One kernel applied to one image: input → feature map → activation → pooling, "
         "each stage with its size. Hover the feature map to see the window of inputs "
-        "and the sum behind one pixel.",
+        "and the sum behind one pixel. \"Use as the first kernel of my CNN\" starts the "
+        "model's first conv layer from this kernel; frozen, it stays this edge or blur "
+        "detector while the layers after it learn.",
         "out(i, j) = Σ_(u,v) K[u, v] · x[i·S + u, j·S + v]; size (W − K + 2P)/S + 1.",
         "a blur's weights sum to 1 (brightness kept); an edge detector's sum to 0 "
         "(flat regions give 0, edges light up).",

@@ -655,13 +655,33 @@ class MainWindow(FileCommands, QMainWindow):
         dialog.show()
         return dialog
 
+    def use_kernel(self, kernel, trainable: bool) -> bool:
+        """The playground's "Use as the first kernel of my CNN": ``kernel`` becomes the
+        starting weights of the model's first conv2d layer, an edit like any other.
+        Says what happened in the status bar and under the button; False if nothing
+        changed (no image input or conv layer, or a running session the user kept)."""
+        try:
+            message = self.model_builder.use_kernel(kernel, trainable)   # -> _on_edit
+        except SpecError as exc:
+            message, applied = f"Not copied: {exc}", False
+        else:
+            first = next((layer for layer in self.model.section("model", {}).get("layers", [])
+                          if layer.get("type") == "conv2d"), {})
+            applied = (first.get("kernel") == [[float(v) for v in row] for row in kernel]
+                       and first.get("trainable", True) == trainable)
+            if not applied:
+                message = "Not copied: the current run was kept"
+        self.statusBar().showMessage(message, 10000)
+        if self._playground_dock is not None:
+            self._playground_dock.widget().show_use_result(message, applied)
+        return applied
+
     def show_playground(self):
         """View → Kernel playground: a dock (objectName ``kernelPlayground`` inside)."""
         if self._playground_dock is None:
             from nnviz.gui.playground import KernelPlayground
             playground = KernelPlayground()
-            playground.use.hide()           # copying a kernel into the model: not yet
-            playground.trainable.hide()
+            playground.kernel_chosen.connect(self.use_kernel)
             explain_button.attach(playground, "playground")
             self._playground_dock = dock_layout.make_dock(self, "playground",
                                                           "Kernel playground", playground)

@@ -259,6 +259,11 @@ def test_network_view_draws_blocks_for_a_cnn(network_view):
     assert edge_count(network_view.columns[-1]) == 0     # 176 inputs: no weight edges
     texts = [i.text() for i in network_view.scene.items() if hasattr(i, "text")]
     assert "conv2d 5 × 3×3" in texts and "relu" in texts and "→ 11×4×4" in texts
+    assert "50 params" in texts                            # 5 × 3×3 + 5 biases
+    spec["layers"][0] = dict(spec["layers"][0], trainable=False)
+    network_view.update_data(network_data(Network.from_spec(spec)))
+    texts = [i.text() for i in network_view.scene.items() if hasattr(i, "text")]
+    assert "50 params frozen" in texts and "50 params" not in texts
     network_view.set_font_scale(1.6)
     assert network_view.block_kinds()[1] == "conv2d"
     network_view.clear()

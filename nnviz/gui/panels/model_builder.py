@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout,
-                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
-                               QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFrame, QGridLayout,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSizePolicy, QStyle, QVBoxLayout, QWidget)
 
 from nnviz.core import catalogue
+from nnviz.core.convolution import kernel_name
+from nnviz.core.errors import SpecError
 from nnviz.core.layers import LAYERS
 from nnviz.gui import theme
 from nnviz.gui.panels import widgets
@@ -39,9 +41,14 @@ def _field(key: str, param: catalogue.Param) -> tuple:
     return key, param.label or key, kind, low, high, param.help
 
 
-#: layer type -> editors of its parameters (the activation has its own combo)
-FIELDS = {kind: tuple(_field(k, p) for k, p in entry.params.items() if k != "activation")
+#: parameter kinds with a spin box or combo of their own in a row's grid
+EDITED_KINDS = ("int", "float", "padding")
+#: layer type -> editors of its parameters (the activation has its own combo; a conv
+#: layer's hand-set kernel and trainable flag have the kernel line)
+FIELDS = {kind: tuple(_field(k, p) for k, p in entry.params.items()
+                      if k != "activation" and p.kind in EDITED_KINDS)
           for kind, entry in catalogue.LAYERS.items()}
+KERNEL_KEYS = ("kernel", "trainable")
 PADDINGS = ("same", "valid", "1", "2", "3")
 
 
@@ -54,6 +61,54 @@ def count_text(n: int | None) -> str:
 
 
 CUSTOM = "custom…"    # the activation picker's entry that opens the formula editor
+
+
+def kernel_text(spec: dict) -> str:
+    """"kernel: sobel_x (frozen)": the kernel line of a conv layer with a hand-set kernel
+    or a frozen one; "" for a layer with neither."""
+    kernel, trainable = spec.get("kernel"), spec.get("trainable", True)
+    if kernel is None and trainable:
+        return ""
+    if kernel is None:
+        what = "from the initialisation"
+    else:
+        k = len(kernel)
+        what = kernel_name(kernel) or f"your own {k}×{k}"
+    return f"kernel: {what}{'' if trainable else ' (frozen)'}"
+
+
+def with_first_kernel(specs: list[dict], input_shape, kernel, trainable: bool
+                      ) -> tuple[list[dict], int, str]:
+    """The layer specs with ``kernel`` ((K, K) numbers) as the starting weights of the
+    first conv2d layer, its kernel_size made K; that layer's index; what was done, in words.
+
+    SpecError (saying what to do) when the model has no place for it: flat input, or
+    no conv2d layer.  ``specs`` is not changed.
+    """
+    kernel = [[float(v) for v in row] for row in kernel]
+    k = len(kernel)
+    name = kernel_name(kernel) or f"your {k}×{k} kernel"
+    if len(input_shape) != 3:
+        raise SpecError("input_shape", f"the model takes flat vectors, so {name} has no "
+                        "image to slide over", "choose an image input and a conv2d layer first")
+    index = next((i for i, s in enumerate(specs) if s.get("type") == "conv2d"), None)
+    if index is None:
+        raise SpecError("layers", f"the model has no conv2d layer to take {name}",
+                        "add a conv2d layer first (Add layer on an image input)")
+    specs = [dict(s) for s in specs]
+    layer = specs[index]
+    notes = []
+    if layer.get("kernel_size") != k:
+        notes.append(f"kernel size {layer.get('kernel_size')} → {k}")
+    layer.update(kernel_size=k, kernel=kernel)
+    if trainable:
+        layer.pop("trainable", None)
+    else:
+        layer["trainable"] = False
+    filters = layer.get("filters", 1)
+    every = f"all {filters} filters start" if filters != 1 else "its filter starts"
+    notes.append(f"{every} from it, {'trainable' if trainable else 'frozen'}")
+    return specs, index, f"{name} copied into layer {index} (conv2d): " + "; ".join(notes)
 
 
 def _options(activation) -> dict:
@@ -110,6 +165,18 @@ class LayerRow(QFrame):
         self.params_grid.setContentsMargins(0, 0, 0, 0)
         self.params_grid.setHorizontalSpacing(6)
         self.error = widgets.error_label("layerError")
+        self.kernel_label = QLabel(objectName="layerKernel")
+        self.trainable_box = QCheckBox("trainable", objectName="layerTrainable")
+        self.trainable_box.setToolTip(catalogue.LAYERS["conv2d"].params["trainable"].help)
+        self.clear_kernel = QPushButton("Clear", objectName="clearKernelButton")
+        self.clear_kernel.setToolTip("forget the hand-set kernel: the weights start from the "
+                                     "initialisation again, and train")
+        self.kernel_line = QWidget()
+        line = QHBoxLayout(self.kernel_line)
+        line.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.kernel_label, self.trainable_box, self.clear_kernel):
+            line.addWidget(widget)
+        line.addStretch(1)
 
         top = QHBoxLayout()
         top.addWidget(self.type_combo)
@@ -119,20 +186,24 @@ class LayerRow(QFrame):
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setVerticalSpacing(3)
-        grid.addWidget(self.number, 0, 0, 3, 1)
+        grid.addWidget(self.number, 0, 0, 4, 1)
         grid.addLayout(top, 0, 1)
         grid.addLayout(self.params_grid, 1, 1, 1, 2)
         grid.addWidget(self.info, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.error, 2, 1, 1, 2)
+        grid.addWidget(self.kernel_line, 2, 1, 1, 2)
+        grid.addWidget(self.error, 3, 1, 1, 2)
         grid.setColumnStretch(1, 1)
 
-        for widget in (self.type_combo, self.activation_combo, self.alpha_spin):
+        for widget in (self.type_combo, self.activation_combo, self.alpha_spin,
+                       self.trainable_box, self.clear_kernel):
             widget.installEventFilter(self)
         for combo in (self.type_combo, self.activation_combo):   # follow the font size
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.type_combo.currentIndexChanged.connect(self._type_changed)
         self.activation_combo.currentIndexChanged.connect(self._activation_changed)
         self.alpha_spin.valueChanged.connect(self._value_changed)
+        self.trainable_box.toggled.connect(self._trainable_toggled)
+        self.clear_kernel.clicked.connect(self.clear_hand_set_kernel)
         self.set_index(index)
         self._load(self._spec)
         self._restyle()
@@ -147,6 +218,7 @@ class LayerRow(QFrame):
         spec = {"type": self.kind}
         for key, editor in self.editors.items():
             spec[key] = _editor_value(editor)
+        spec.update({k: self._spec[k] for k in KERNEL_KEYS if k in self._spec})
         if self.kind in ACTIVATED:
             spec["activation"] = self._activation()
             if _options(spec["activation"]):
@@ -190,6 +262,34 @@ class LayerRow(QFrame):
         self.activation_combo.setVisible(kind in ACTIVATED)
         self.alpha_spin.setVisible(kind in ACTIVATED and bool(_options(activation)))
         self._build_editors(kind, spec)
+        self._show_kernel()
+
+    def _show_kernel(self) -> None:
+        """The kernel line: shown for a hand-set kernel or a frozen layer."""
+        text = kernel_text(self._spec)
+        self.kernel_line.setVisible(bool(text))
+        self.kernel_label.setText(text)
+        kernel = self._spec.get("kernel")
+        self.kernel_label.setToolTip("\n".join("  ".join(f"{v:g}" for v in row)
+                                               for row in kernel) if kernel else "")
+        self.trainable_box.blockSignals(True)
+        self.trainable_box.setChecked(self._spec.get("trainable", True))
+        self.trainable_box.blockSignals(False)
+
+    def _trainable_toggled(self, on: bool) -> None:
+        if on:
+            self._spec.pop("trainable", None)
+        else:
+            self._spec["trainable"] = False
+        self._show_kernel()
+        self.edited.emit(self)
+
+    def clear_hand_set_kernel(self) -> None:
+        """Back to a layer drawn by the initialisation, trainable."""
+        for key in KERNEL_KEYS:
+            self._spec.pop(key, None)
+        self._show_kernel()
+        self.edited.emit(self)
 
     def _build_editors(self, kind: str, spec: dict) -> None:
         while self.params_grid.count():
@@ -270,15 +370,19 @@ class LayerRow(QFrame):
         if info.output_shape is None:
             self.info.setText("→ ?")
         else:
-            self.info.setText(f"→ {shape_text(info.output_shape)}\n{count_text(info.param_count)}")
-        self.info.setToolTip("output shape per sample and number of trainable parameters")
+            frozen = " frozen" if self._spec.get("trainable") is False else ""
+            self.info.setText(f"→ {shape_text(info.output_shape)}\n"
+                              f"{count_text(info.param_count)}{frozen}")
+        self.info.setToolTip("output shape per sample and number of parameters (frozen: they "
+                             "keep their starting values)")
 
     def set_error(self, key: str | None, message: str | None) -> None:
         """Mark the row (and the editor of ``key``) with ``message``; None clears."""
         self.error_message = message
         widgets.show_error(self.error, message)
         targets = dict(self.editors, type=self.type_combo, activation=self.activation_combo,
-                       alpha=self.alpha_spin)
+                       alpha=self.alpha_spin, kernel=self.kernel_label,
+                       trainable=self.trainable_box)
         if key == "cost":
             key = "activation"
         for name, widget in targets.items():
@@ -452,6 +556,16 @@ class ModelBuilder(QWidget):
         self._rebuild(specs, pos)
         self._emit()
 
+    def use_kernel(self, kernel, trainable: bool) -> str:
+        """Make ``kernel`` the starting weights of the first conv2d layer (see
+        ``with_first_kernel``), frozen unless ``trainable``; reports the edit and
+        returns what was done.  SpecError, and nothing changed, when it cannot."""
+        specs, index, message = with_first_kernel(self.specs(), self.input_shape(), kernel,
+                                                   trainable)
+        self._rebuild(specs, index)
+        self._emit()
+        return message
+
     def remove_layer(self) -> None:
         specs = self.specs()
         if len(specs) <= 1:
@@ -562,8 +676,11 @@ class ModelBuilder(QWidget):
                              if general and check.key in ("input_shape", "input") else None)
         if check.network is not None:
             net = check.network
-            self.summary.setText(f"{len(net.layers)} layers · {net.param_count:,} trainable "
-                                 f"parameters · output {shape_text(net.output_shape)}")
+            frozen = sum(layer.param_count for layer in net.layers if not layer.trainable)
+            also = f" + {frozen:,} frozen" if frozen else ""
+            self.summary.setText(f"{len(net.layers)} layers · {net.param_count - frozen:,} "
+                                 f"trainable parameters{also} · output "
+                                 f"{shape_text(net.output_shape)}")
         else:
             self.summary.setText("The network is not valid yet: see the marked layer."
                                  if model_error else "")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
-from nnviz.core.convolution import KERNEL_NOTES, KERNELS
+from nnviz.core.convolution import KERNEL_NOTES, KERNELS, kernel_name
 from nnviz.core.errors import SpecError
 from nnviz.gui.panels.widgets import NumberSpinBox
 from nnviz.gui.playground import images, stages
@@ -165,7 +165,12 @@ class KernelPlayground(QWidget):
             self.pooling.addItem(label, value)
 
         self.use = QPushButton("Use as the first kernel of my CNN", objectName="playgroundUseKernel")
+        self.use.setToolTip("copy this kernel into the first conv2d layer of the model: every "
+                            "filter and channel starts from it (the layer's kernel size follows)")
         self.trainable = QCheckBox("trainable (unticked: frozen)", objectName="playgroundTrainable")
+        self.use_note = QLabel(objectName="playgroundUseNote")
+        self.use_note.setWordWrap(True)
+        self.use_note.hide()
 
         image_box = QGroupBox("Image")
         image_layout = QVBoxLayout(image_box)
@@ -192,6 +197,7 @@ class KernelPlayground(QWidget):
             controls.addWidget(widget)
         controls.addWidget(self.use)
         controls.addWidget(self.trainable)
+        controls.addWidget(self.use_note)
         controls.addStretch(1)
 
         self.panels = {key: StagePanel(key, title) for key, title in STAGES}
@@ -255,12 +261,17 @@ class KernelPlayground(QWidget):
             raise SpecError("kernel", f"the playground edits 3x3 or 5x5 kernels, got {kernel.shape}",
                             "pass a 3x3 or 5x5 array")
         self._fill(kernel)
-        name = next((n for n, k in KERNELS.items() if k.shape == kernel.shape and np.array_equal(k, kernel)), "")
-        self._select(self.named, name)
+        self._select(self.named, kernel_name(kernel) or "")
         self.schedule()
 
     def set_named_kernel(self, name: str) -> None:
         self._select(self.named, name, signals=True)
+
+    def show_use_result(self, message: str, ok: bool) -> None:
+        """What "Use as the first kernel" did (or why it did nothing), under the button."""
+        self.use_note.setText(message)
+        self.use_note.setStyleSheet("" if ok else "color: #C0261C;")
+        self.use_note.show()
 
     def set_image(self, image: np.ndarray, note: str = "") -> None:
         """Show a (C, H, W) or (H, W) image in [0, 1] (e.g. from a data set)."""

@@ -111,7 +111,7 @@ def _columns(data: NetworkData) -> list[_Column]:
         # a legible size in a projector's narrow dock
         header = [layer.label, activation] if activation else [layer.label]
         if layer.param_count and not as_nodes:  # the builder lists it; columns stay narrow
-            header.append(f"{layer.param_count:,} params")
+            header.append(f"{layer.param_count:,} params" + ("" if layer.trainable else " frozen"))
         if not as_nodes:
             header.append("→ " + "×".join(map(str, layer.output_shape)))
         columns.append(_Column(
