@@ -149,3 +149,27 @@ def test_an_opened_experiment_with_a_frozen_kernel_is_shown_and_kept_exactly(mak
     row = window.model_builder.rows[0]
     assert row.kernel_label.text() == "kernel: sobel_y (frozen)"
     assert row.kernel_label.toolTip().splitlines()[0] == "-1  -2  -1"
+
+
+def test_the_kernel_line_wraps_instead_of_clipping_at_projector_size(make_window, qtbot):
+    window = make_window(cnn(), fake=True)
+    window.resize(1280, 720)
+    window.set_large_font(True, remember=False)
+    use(window, qtbot, "sobel_x", trainable=False)
+    window.setup_docks["model"].raise_()
+    label = window.model_builder.rows[0].kernel_label
+    qtbot.waitUntil(label.isVisible, timeout=10_000)
+    whole = label.fontMetrics().horizontalAdvance(label.text())
+    assert whole > label.width()                  # the row is too narrow for one line here…
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width())
+                    > label.fontMetrics().height(), timeout=10_000)   # …so it takes two
+
+
+def test_legends_start_right_of_the_explain_button(make_window, qtbot):
+    window = make_window(fake=True)
+    loss = window.views["loss"]
+    qtbot.waitUntil(loss.legend.isVisible, timeout=10_000)
+    button = loss.explain_button
+    assert loss.legend.contentsRect().left() >= button.sizeHint().width()
+    window.set_large_font(True, remember=False)
+    assert loss.legend.contentsRect().left() >= button.sizeHint().width()

@@ -174,9 +174,10 @@ class LayerRow(QFrame):
         self.kernel_line = QWidget()
         line = QHBoxLayout(self.kernel_line)
         line.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.kernel_label, self.trainable_box, self.clear_kernel):
-            line.addWidget(widget)
-        line.addStretch(1)
+        self.kernel_label.setWordWrap(True)          # a narrow projector row: two lines
+        line.addWidget(self.kernel_label, 1)
+        line.addWidget(self.trainable_box)
+        line.addWidget(self.clear_kernel)
 
         top = QHBoxLayout()
         top.addWidget(self.type_combo)

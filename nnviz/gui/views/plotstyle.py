@@ -177,7 +177,18 @@ class LegendStrip(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.entries: list[tuple[str, str, bool]] = []
+        self._indent()
         self.hide()                          # until it has entries
+
+    def _indent(self) -> None:
+        """Start right of the view's "?" button (explain_button.py), which sits in the
+        bottom-left corner: a legend at the bottom of a view would run under it."""
+        self.setContentsMargins(self.fontMetrics().height() + 12, 0, 0, 0)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._indent()
 
     def sync(self, *plots, skip=()) -> None:
         """List the named curves of ``plots`` (but those in ``skip``); hidden when none."""
