@@ -470,3 +470,46 @@ def test_both_side_by_side_fits_a_narrow_projector_dock(gradient_view, make_snap
     gradient_view.resize(1200, 560)                 # wide: side by side again
     qtbot.waitUntil(lambda: gradient_view.curves_row.direction()
                     == QBoxLayout.Direction.LeftToRight)
+
+
+def test_empty_plots_show_round_ranges_until_data_come(loss_view, gradient_view,
+                                                      make_snapshot):
+    """Before a run: epochs 0..10 and whole decades, not pyqtgraph's 0..1 ("0.2 0.4…")."""
+    (x0, x1), _ = loss_view.loss_plot.getPlotItem().viewRange()
+    assert x0 <= 0.0 and 9.5 <= x1 <= 11
+    plot = gradient_view.plots["weight"].getPlotItem()
+    (x0, x1), (y0, y1) = plot.viewRange()
+    assert 9.5 <= x1 <= 11 and y0 <= -3.0 + 0.1 and -0.1 <= y1 <= 0.2     # 0.001 .. 1
+    feed(gradient_view, [make_snapshot(s, 3) for s in range(1, N + 1)])   # data: their range
+    assert gradient_view.x_ranges["weight"].range is not None
+    (x0, x1), _ = plot.viewRange()
+    assert x1 == pytest.approx(gradient_view.x_ranges["weight"].range[1], rel=0.1)
+
+
+@pytest.mark.parametrize("height", [400, 130])
+def test_log_axis_labels_every_decade_only_when_there_is_room(qtbot, height):
+    """Six decades on a tall axis: a label each; on a short one (a projector's bar
+    strip) every 2nd or 3rd, never two closer than a line of text."""
+    from PySide6.QtGui import QFontMetrics
+    from nnviz.gui.views.plotstyle import make_plot
+    plot = make_plot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(300, height)
+    item = plot.getPlotItem()
+    item.setLogMode(y=True)
+    item.setYRange(-6, 0, padding=0)
+    plot.show()
+    qtbot.waitExposed(plot)
+    axis = item.getAxis("left")
+    qtbot.waitUntil(lambda: axis.range[0] <= -5.9 and axis.geometry().height() > 0)
+    labels = axis.logTickStrings([-6, -5, -4, -3, -2, -1, 0], 1.0, 1.0)
+    shown = [i for i, s in enumerate(labels) if s]
+    per_decade = axis.geometry().height() / 6
+    line = QFontMetrics(axis.style["tickFont"] or axis.font()).height()
+    if per_decade >= 1.2 * line:
+        assert len(shown) == 7, labels
+    else:
+        assert 2 <= len(shown) < 7 and labels[-1] == "1", labels
+        gaps = [(b - a) * per_decade for a, b in zip(shown, shown[1:])]
+        assert min(gaps) >= line, (labels, per_decade, line)
+    assert height == 400 or len(shown) < 7                 # the short case is short

@@ -116,32 +116,45 @@ class LogAxisItem(pg.AxisItem):
 
     def logTickStrings(self, values, scale, spacing):
         keep = self._minor_labels_that_fit() if spacing is None else None
+        every = self._decades_per_label()
         strings = []
         for v in values:
             exponent = math.floor(v + 1e-9)
             mantissa = round(10 ** (v - exponent))
-            if keep is not None and mantissa not in keep:
+            if keep is not None and mantissa not in keep or mantissa == 1 and exponent % every:
                 strings.append("")
             else:
                 strings.append(_power_label(mantissa, exponent))
         return strings
 
-    def _minor_labels_that_fit(self) -> set[int]:
-        """The mantissas labelled at this zoom (1: decades, which this level may hold)."""
+    def _per_decade(self) -> tuple[float, float]:
+        """(pixels per decade, pixels a label needs along the axis); (0, 1) unknown."""
         lo, hi = self.range
         length = self.geometry().height() if self.orientation in ("left", "right") \
             else self.geometry().width()
         if hi <= lo or length <= 0:
-            return {1}
-        per_decade = length / (hi - lo)
+            return 0.0, 1.0
         font = self.style["tickFont"] or self.font()
         text = QFontMetrics(font).height() if self.orientation in ("left", "right") \
             else QFontMetrics(font).horizontalAdvance("0.008")
+        return length / (hi - lo), text
+
+    def _minor_labels_that_fit(self) -> set[int]:
+        """The mantissas labelled at this zoom (1: decades, which this level may hold)."""
+        per_decade, text = self._per_decade()
         if per_decade >= 22 * text:     # the gap between 9 and 10 is 0.046 decades
             return set(range(1, 10))
         if per_decade >= 3.5 * text:    # 2, 5 and 10 are >= 0.3 decades apart
             return {1, 2, 5}
         return {1}
+
+    def _decades_per_label(self) -> int:
+        """Label every decade, or every 2nd, 3rd… when a short axis has no room for
+        one label per decade (a projector's bar strip over six decades)."""
+        per_decade, text = self._per_decade()
+        if per_decade <= 0:
+            return 1
+        return max(1, math.ceil(1.2 * text / per_decade))
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -433,6 +446,9 @@ def show_grid(plot: pg.PlotWidget | pg.PlotItem, on: bool) -> None:
         grid.setVisible(on)
 
 
+EMPTY_RANGES = {"grow": (0.0, 10.0), "linear": (0.0, 1.0), "log": (-3.0, 0.0)}
+
+
 class AxisRange:
     """One axis range of a plot, kept fixed while the data fit and moved rarely.
 
@@ -465,11 +481,24 @@ class AxisRange:
         self.changes = 0              # how often the range was set (for tests, benchmarks)
         self._roomy_run = 0
         self.item.enableAutoRange(**{axis: False})
+        self._show_empty()
 
     def reset(self) -> None:
         """Forget the range (a new run): the next `fit` sets it afresh."""
         self.range = None
         self._roomy_run = 0
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """A round range until data come (pyqtgraph's empty 0..1 reads "0.2 0.4 0.6",
+        and on a log axis shows no decade): epochs 0..10, decades 0.001..1, 0..1."""
+        low, high = EMPTY_RANGES[self.kind]
+        if self.kind != "log" and self.low is not None:
+            low, high = self.low, self.low + high
+        if self.axis == "x":
+            self.item.setXRange(low, high, padding=self.padding)
+        else:
+            self.item.setYRange(low, high, padding=self.padding)
 
     def target(self, lo: float, hi: float) -> tuple[float, float]:
         """The range this axis would take for data spanning lo..hi."""
