@@ -24,7 +24,6 @@ from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QLabel, QMainWindow, QMenu,
                                QMessageBox, QPlainTextEdit, QSizePolicy, QToolBar,
                                QVBoxLayout, QWidget)
-from superqt import QElidingLabel
 
 from nnviz.core.errors import SpecError
 from nnviz.core.experiment import Experiment, load_preset
@@ -35,7 +34,7 @@ from nnviz.gui.experiment_model import ExperimentModel
 from nnviz.gui.file_commands import DEFAULT_PRESET, FileCommands
 from nnviz.gui.panels import ControlsPanel, DataPanel, ModelBuilder, TrainingPanel
 from nnviz.gui.panels.pace import PaceControl
-from nnviz.gui.panels.widgets import plain_tooltip
+from nnviz.gui.panels.widgets import ElidedLabel, plain_tooltip
 from nnviz.gui.panels.runs_panel import RunsPanel
 from nnviz.gui.panels.validation import (changed_values, changes_text, fit_to_dataset,
                                          input_shapes, load_cached)
@@ -199,7 +198,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.scenario_label.setObjectName("scenarioLabel")
         self.scenario_label.setContentsMargins(12, 0, 8, 0)
         self.scenario_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.description_label = QElidingLabel()     # ...and what to watch, cut to fit
+        self.description_label = ElidedLabel()       # ...and what to watch, cut to fit
         self.description_label.setObjectName("descriptionLabel")
         self.description_label.setTextFormat(Qt.TextFormat.PlainText)
         self.description_label.setMinimumWidth(20)

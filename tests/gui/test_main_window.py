@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPlainTextEdit, QWidget
 
 from nnviz.core import catalogue
 from nnviz.core.experiment import Experiment, list_presets, load_preset
@@ -819,3 +819,47 @@ def test_every_view_explains_itself_without_taking_plot_height(make_window, qtbo
     text = dialog.findChild(QPlainTextEdit).toPlainText()
     assert all(e.title in text for e in EXPLANATIONS.values())
     dialog.close()
+
+
+START_UP = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from nnviz.gui.main_window import MainWindow
+from nnviz.gui.settings import Settings
+window = MainWindow(None, settings=Settings(sys.argv[1]), prepare=False)
+window.show()
+app.processEvents()
+print(window.experiment.dataset["name"],
+      sorted({m.split(".")[0] for m in sys.modules} & {"sklearn", "scipy", "superqt", "qtpy"}))
+"""
+
+
+def test_the_window_starts_without_scikit_learn_or_superqt(tmp_path):
+    """What the first paint and the default experiment need, and no more: scikit-learn
+    (1.5 s of CPU) only to make a data set the cache does not hold yet, superqt and
+    SciPy only when a dialog or a sigmoid first needs them."""
+    def start():
+        out = subprocess.run([sys.executable, "-c", START_UP, str(tmp_path / "s.ini")],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "NNVIZ_CACHE_DIR": str(tmp_path / "cache")})
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()[0], out.stdout.split(" ", 1)[1].strip()
+    assert start()[0] == "moons"                       # the first start makes the data set
+    assert start() == ("moons", "[]")                  # later ones read it
+
+
+def test_elided_label_keeps_the_whole_text_and_shows_what_fits(qtbot):
+    from nnviz.gui.panels.widgets import ElidedLabel
+    label = ElidedLabel("Vanishing gradients: watch the first layer's curve fall")
+    qtbot.addWidget(label)
+    label.resize(120, 30)
+    label.show()
+    qtbot.waitExposed(label)
+    assert label.text().startswith("Vanishing gradients: watch")
+    shown = QLabel.text(label)
+    assert shown.endswith("…") and len(shown) < len(label.text())
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.width()
+    label.resize(900, 30)
+    qtbot.waitUntil(lambda: QLabel.text(label) == label.text())
+    assert label.minimumSizeHint().width() == 0

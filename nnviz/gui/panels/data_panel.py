@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 
 from nnviz.core.datasets import DATASETS, DEFAULTS, PARAMS
 from nnviz.gui.panels import widgets
-from nnviz.gui.panels.csv_dialog import CsvDialog
 from nnviz.gui.views import plotstyle
 
 LABELS = {"n_samples": "Samples", "noise": "Noise", "n_classes": "Classes",
@@ -117,7 +116,12 @@ class DataPanel(QWidget):
         self.changed.emit()
         return True
 
-    csv_dialog = CsvDialog        # what "Open CSV…" opens (tests put a stand-in here)
+    @staticmethod
+    def csv_dialog(path, parent):
+        """What "Open CSV…" opens (tests put a stand-in here); imported on first use,
+        with superqt, which the window's start-up does not need."""
+        from nnviz.gui.panels.csv_dialog import CsvDialog
+        return CsvDialog(path, parent)
 
     def _show_csv(self, spec: dict) -> None:
         """Show a CSV data set: its file in the combo; no built-in parameters."""

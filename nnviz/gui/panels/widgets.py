@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette, QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QLabel, QSpinBox, QStyle,
                                QStyleOptionSpinBox,
@@ -190,3 +190,37 @@ def show_error(label: QLabel, message: str | None) -> None:
     else:
         label.clear()
         label.hide()
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text cut with "…" to the width it gets; ``text()`` is the whole.
+
+    The toolbar's lesson description needs nothing more, and superqt's
+    QElidingLabel would make superqt (about 0.1 s to import, with qtpy and
+    pygments) part of the window's start-up.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._whole = ""
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._whole
+
+    def setText(self, text: str) -> None:
+        self._whole = text or ""
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._whole, Qt.TextElideMode.ElideRight,
+                                              max(self.contentsRect().width(), 0))
+        super().setText(shown)
