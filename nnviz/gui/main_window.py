@@ -65,6 +65,11 @@ PREVIEW_BUDGET = 1e8
 PREVIEW_SAMPLES = 80 * 80         # the output view's decision-boundary grid         # load_later: the window paints first, then loads the experiment
 
 
+def _without_pace(spec: dict) -> dict:
+    training = {k: v for k, v in spec.get("training", {}).items() if k != "pace"}
+    return {**spec, "training": training}
+
+
 def _as_dict(experiment) -> dict:
     if experiment is None:
         return load_preset(DEFAULT_PRESET).to_dict()
@@ -354,8 +359,10 @@ class MainWindow(FileCommands, QMainWindow):
                 return
             self.controller.end_session()
         title = new.get("title")
-        if title and not self.model.modified and not title.startswith(EDITED):
-            # a preset's title and lesson no longer describe an edited experiment
+        if title and not title.startswith(EDITED) \
+                and _without_pace(new) != _without_pace(self.model.spec):
+            # a preset's title and lesson no longer describe an edited experiment (its
+            # speed is saved with it, but playing a lesson slower does not change it)
             new["title"] = f"{EDITED}{title}"[:200]
             new.pop("description", None)
             self._show_title(new)

@@ -690,6 +690,9 @@ def test_an_edited_preset_says_it_was_edited_and_saves_what_is_there(make_window
     assert window.open_preset("xor_small")
     title = load_preset("xor_small").title
     assert window.scenario_label.text() == title
+    window.set_pace(3)                                           # slower: the same lesson
+    assert window.scenario_label.text() == title and window.description_label.text()
+    assert window.experiment.training["pace"] == 3               # kept with it all the same
     window.training_panel.epochs.setValue(7)
     assert window.scenario_label.text() == f"edited from {title}"
     assert window.description_label.text() == ""
