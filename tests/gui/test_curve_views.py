@@ -513,3 +513,65 @@ def test_log_axis_labels_every_decade_only_when_there_is_room(qtbot, height):
         gaps = [(b - a) * per_decade for a, b in zip(shown, shown[1:])]
         assert min(gaps) >= line, (labels, per_decade, line)
     assert height == 400 or len(shown) < 7                 # the short case is short
+
+
+def _labels(axis) -> list[tuple[float, float, str]]:
+    """(left px, right px, text) of every label the axis writes now."""
+    from PySide6.QtGui import QFontMetrics
+    lo, hi = axis.range
+    length = axis.geometry().width()
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    out = []
+    for spacing, values in axis.tickValues(lo, hi, length):
+        for v, text in zip(values, axis.tickStrings(values, 1.0, spacing)):
+            if text:
+                x = (v - lo) / (hi - lo) * length
+                w = metrics.horizontalAdvance(text)
+                out.append((x - w / 2, x + w / 2, text))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("width, span", [(230, 1.0), (300, 50.0), (900, 1.0), (300, 300.0)])
+def test_bottom_tick_labels_never_touch(qtbot, width, span):
+    from nnviz.gui.views.plotstyle import apply_font_scale, make_plot
+    plot = make_plot("t", "x", "y")
+    qtbot.addWidget(plot)
+    plot.resize(width, 250)
+    item = plot.getPlotItem()
+    item.setXRange(0.0, span, padding=0.02)
+    apply_font_scale(plot, 1.5)
+    plot.show()
+    qtbot.waitExposed(plot)
+    axis = item.getAxis("bottom")
+    qtbot.waitUntil(lambda: axis.geometry().width() > 0 and axis.range[1] >= span)
+    labels = _labels(axis)
+    assert len(labels) >= 2, labels                  # still says where the axis runs
+    for (_, right, a), (left, _, b) in zip(labels, labels[1:]):
+        assert right + 4 <= left, (a, b, labels)
+
+
+def test_activation_view_fits_a_narrow_projector_dock(activation_view, make_snapshot, qtbot):
+    """Six sigmoid layers and a softmax at large text in a 420 px dock: every plot and
+    title inside the view, one legend under the plots that wraps."""
+    from PySide6.QtGui import QFontMetricsF
+    from nnviz.gui.views import plotstyle
+    activation_view.set_font_scale(1.5)
+    activation_view.resize(420, 560)
+    activation_view.show()
+    qtbot.waitExposed(activation_view)
+    acts = ["sigmoid"] * 5 + ["softmax"]
+    feed(activation_view, [make_snapshot(s, 6, activations=acts) for s in range(1, 6)])
+    canvas = activation_view.hist_canvas
+    qtbot.waitUntil(lambda: all(p.sceneBoundingRect().right() <= canvas.width() + 1
+                                for p in activation_view.hist_plots.values()), timeout=10_000)
+    title_font = QFontMetricsF(plotstyle.scaled_font(1.5, 1.1, bold=True))
+    fraction = activation_view.fraction_plot
+    for item, width in [*((p, p.geometry().width()) for p in activation_view.hist_plots.values()),
+                        (fraction.getPlotItem(), fraction.width())]:
+        qtbot.waitUntil(lambda: title_font.horizontalAdvance(item.titleLabel.text)
+                        <= width - item.getAxis("left").width())
+    legend = activation_view.legend
+    assert legend.isVisible() and legend.width() <= activation_view.width()
+    assert [name for name, *_ in legend.entries] == [f"dense {i}" for i in range(1, 7)]
+    assert fraction.getPlotItem().legend is None
+    assert all(p.legend is None for p in activation_view.hist_plots.values())

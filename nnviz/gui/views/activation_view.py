@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from nnviz.core.diagnosis import RELU_FAMILY, SATURATING
 from nnviz.core.snapshot import LayerProbe, Snapshot
 from nnviz.gui.views import plotstyle
+from nnviz.gui.views.fitted_texts import FittedTexts
 from nnviz.gui.views.run_curves import RunFollower, finite
 
 N_BINS = 40
@@ -77,7 +78,12 @@ class ActivationView(QWidget, RunFollower):
         self.hist_canvas = pg.GraphicsLayoutWidget()
         self.fraction_plot = plotstyle.make_plot(
             "Saturated units (solid) and dead units (dashed)", "epoch", "fraction of units")
-        plotstyle.add_legend(self.fraction_plot.getPlotItem())
+        self.texts = [FittedTexts(self.fraction_plot, title=(
+            "Saturated units (solid) and dead units (dashed)", "Saturated (solid), dead (dashed)",
+            "Saturated, dead units"), left=("fraction of units", "fraction", ""))]
+        # one legend for both halves (a layer has the same colour in each), under the
+        # plots: a legend inside a plot's layout made it wider than a projector's dock
+        self.legend = plotstyle.LegendStrip()
         self.fraction_plot.setYRange(0.0, 1.0, padding=0.02)
         self.fraction_plot.getPlotItem().enableAutoRange(y=False)
         # ranges are kept, not re-fitted per update (see plotstyle.AxisRange)
@@ -88,6 +94,7 @@ class ActivationView(QWidget, RunFollower):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hist_canvas, 3)
         layout.addWidget(self.fraction_plot, 2)
+        layout.addWidget(self.legend)
         self.set_font_scale(1.0)
 
     def update_snapshot(self, snap: Snapshot) -> None:
@@ -131,6 +138,8 @@ class ActivationView(QWidget, RunFollower):
         plotstyle.apply_font_scale(self.fraction_plot, scale)
         for plot in self.hist_plots.values():
             plotstyle.apply_font_scale(plot, scale)
+        for texts in self.texts:
+            texts.set_scale(scale)
 
     def _ensure_layers(self, probes: tuple[LayerProbe, ...]) -> None:
         """Rebuild the per-layer items when the network's layers change."""
@@ -145,24 +154,28 @@ class ActivationView(QWidget, RunFollower):
         self._narrow_run = {}
         self._build_histograms(probes)
         self._build_fraction_curves(probes)
+        self.legend.sync(*self.hist_plots.values())
 
     def _build_histograms(self, probes: tuple[LayerProbe, ...]) -> None:
         self.hist_canvas.clear()
         self.hist_plots = {}
         self.hist_y_ranges = {}
         self.hist_curves = [None] * len(probes)  # type: ignore[list-item]
+        del self.texts[1:]
         columns = len(self._groups) if len(self._groups) <= 3 else 2
         for g, (activation, members) in enumerate(self._groups.items()):
             title = probes[members[0]].name if len(members) == 1 else f"{activation} layers"
-            plot = self.hist_canvas.addPlot(row=g // columns, col=g % columns)
-            plotstyle.style_plot(plot, title, "activation value",
-                                 "% of values" if g % columns == 0 else "")
+            plot = self.hist_canvas.addPlot(row=g // columns, col=g % columns, axisItems={
+                "bottom": plotstyle.RoomyAxisItem("bottom")})
+            y_label = "% of values" if g % columns == 0 else ""
+            plotstyle.style_plot(plot, title, "activation value", y_label)
+            self.texts.append(FittedTexts(plot, title=(title, activation), scale=self._scale,
+                                          left=(y_label, "%", "") if y_label else (),
+                                          bottom=("activation value", "value", "")))
             plot.enableAutoRange(x=False)
             self.hist_y_ranges[activation] = plotstyle.AxisRange(plot, "y", "linear", low=0.0)
-            if len(members) > 1:
-                plotstyle.add_legend(plot)
             for i in members:
-                self.hist_curves[i] = plot.plot(name=probes[i].name,
+                self.hist_curves[i] = plot.plot(name=_without_activation(probes[i].name),
                                                 pen=plotstyle.pen(i, self._scale),
                                                 stepMode="center", skipFiniteCheck=True)
             plotstyle.apply_font_scale(plot, self._scale)
@@ -215,6 +228,11 @@ class ActivationView(QWidget, RunFollower):
         percent = counts * (100.0 / max(sample.size, 1))
         self.hist_curves[i].setData(self._edges[activation], percent)
         return float(percent.max()) if percent.size else 0.0
+
+
+def _without_activation(name: str) -> str:
+    """"dense 0 (sigmoid)" -> "dense 0": the histogram titles name the activation."""
+    return name.split(" (", 1)[0]
 
 
 def _finite(sample: np.ndarray) -> np.ndarray:

@@ -105,7 +105,62 @@ def style_plot(item: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     item.hideButtons()
 
 
-class LogAxisItem(pg.AxisItem):
+class RoomyAxisItem(pg.AxisItem):
+    """An axis whose tick labels never run into each other.
+
+    pyqtgraph spaces ticks by the axis length alone, so a narrow or short plot at
+    a large font wrote "0.20.40.60.8".  This axis widens the major spacing to the
+    next round step (1, 2, 5 × 10^k) until each label has room, and writes the
+    minor ticks' labels only when each of them has room too.  (Log mode has its
+    own rule: see LogAxisItem.)
+    """
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if self.logMode or not levels or self._tickSpacing is not None \
+                or not maxVal > minVal or size <= 0:
+            return levels
+        per_unit = size / (maxVal - minVal)
+        major = levels[0][0]
+        while major * per_unit < self._room(minVal, maxVal, major):
+            major = _next_round_step(major)
+        if major == levels[0][0]:
+            return levels
+        mantissa = round(major / 10 ** math.floor(math.log10(major) + 1e-9))
+        return [(major, 0), (major / (2 if mantissa == 2 else 5), 0)]
+
+    def tickStrings(self, values, scale, spacing):
+        strings = super().tickStrings(values, scale, spacing)
+        lo, hi = self.range
+        length = self._length()
+        if self.logMode or not strings or not hi > lo or length <= 0 or spacing <= 0:
+            return strings
+        if spacing * length / (hi - lo) >= self._room(lo, hi, spacing):
+            return strings
+        return [""] * len(strings)           # a level without room for its labels
+
+    def _length(self) -> float:
+        vertical = self.orientation in ("left", "right")
+        return self.geometry().height() if vertical else self.geometry().width()
+
+    def _room(self, lo: float, hi: float, spacing: float) -> float:
+        """Pixels one label needs along the axis at this spacing (with a gap)."""
+        metrics = QFontMetrics(self.style["tickFont"] or self.font())
+        if self.orientation in ("left", "right"):
+            return 1.2 * metrics.height()
+        places = max(0, math.ceil(-math.log10(spacing) - 1e-9))
+        widest = max(metrics.horizontalAdvance(f"{v:.{places}f}") for v in (lo, hi))
+        return widest + 2 * metrics.averageCharWidth()
+
+
+def _next_round_step(step: float) -> float:
+    """1 -> 2 -> 5 -> 10 (times a power of ten)."""
+    exponent = math.floor(math.log10(step) + 1e-9)
+    mantissa = step / 10 ** exponent
+    return next(m for m in (2, 5, 10) if m > mantissa + 1e-9) * 10 ** exponent
+
+
+class LogAxisItem(RoomyAxisItem):
     """An axis whose log-mode labels stay readable at any font size.
 
     pyqtgraph labels every minor tick (2..9 x 10^k) once a plot spans fewer
@@ -169,8 +224,10 @@ def _power_label(mantissa: int, exponent: int) -> str:
 
 
 def make_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
-    """A PlotWidget styled by `style_plot`, with a LogAxisItem on the left."""
-    widget = pg.PlotWidget(axisItems={"left": LogAxisItem("left")})
+    """A PlotWidget styled by `style_plot`, with a LogAxisItem on the left and a
+    RoomyAxisItem at the bottom."""
+    widget = pg.PlotWidget(axisItems={"left": LogAxisItem("left"),
+                                      "bottom": RoomyAxisItem("bottom")})
     style_plot(widget.getPlotItem(), title, x_label, y_label)
     return widget
 
@@ -268,7 +325,14 @@ def apply_font_scale(plot: pg.PlotWidget | pg.PlotItem, scale: float,
         ticks.horizontalAdvance(WIDEST_TICK) + offset + label_room["left"] + 8)
     item.getAxis("bottom").setHeight(
         ticks.lineSpacing() * tick_lines + offset + label_room["bottom"] + 8)
-    item.getAxis("bottom").setTickDensity(1.0 / scale)   # larger numbers: fewer of them
+    bottom = item.getAxis("bottom")
+    bottom.setTickDensity(1.0 / scale)                 # larger numbers: fewer of them
+    # the first and last labels may stick out by a short number's half ("0" and "1"
+    # under a narrow histogram), not be dropped
+    overhang = ticks.horizontalAdvance("00")
+    bottom.setStyle(hideOverlappingLabels=overhang)
+    left, top, _, low = item.layout.getContentsMargins()
+    item.layout.setContentsMargins(left, top, overhang, low)   # room for the last one
     set_title(item, item.titleLabel.text, scale)
     for curve in item.listDataItems():
         if isinstance(curve, pg.PlotDataItem) and curve.opts["pen"] is not None:
