@@ -331,3 +331,25 @@ def test_a_deep_wide_mlp_stays_legible_in_a_narrow_projector_dock(network_view, 
     # the drawn edges are the drawn units' weights
     first = network_view.columns[2]
     assert edge_count(first) == min(MAX_DRAWN * MAX_DRAWN, 96)
+
+
+def test_output_title_shortens_to_fit_a_narrow_projector_dock(output_view, qtbot):
+    """A 360 px dock at large text: the confusion title keeps the accuracy, drops
+    words, and is never cut; a wide one gets the whole title again."""
+    from PySide6.QtGui import QFontMetricsF
+    from nnviz.gui.views import plotstyle
+    X = RNG.normal(size=(70, 5))
+    y = RNG.integers(0, 4, 70)
+    data = output_data(dense_net(5, [6], 4, "softmax", "cross_entropy"), dataset(X, y, 40))
+    output_view.set_font_scale(1.5)
+    output_view.resize(360, 400)
+    output_view.show()
+    qtbot.waitExposed(output_view)
+    output_view.update_data(data)
+    item = output_view.plot.getPlotItem()
+    accuracy = f"{100 * data.accuracy:.1f} %"
+    font = QFontMetricsF(plotstyle.scaled_font(1.5, 1.1, bold=True))
+    qtbot.waitUntil(lambda: font.horizontalAdvance(item.titleLabel.text) <= item.vb.width())
+    assert accuracy in item.titleLabel.text and "Confusion · accuracy" not in item.titleLabel.text
+    output_view.resize(1000, 400)
+    qtbot.waitUntil(lambda: item.titleLabel.text.startswith("Confusion · accuracy"))

@@ -252,6 +252,7 @@ class ConvView(ThemeAwareWidget):
 
         self.message = QLabel("Waiting for a network with convolution layers.")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)       # a projector's narrow dock: wrapped, not cut
         self.content = QWidget()
         self.rows_layout = QVBoxLayout(self.content)
         self.rows_layout.setContentsMargins(4, 0, 4, 0)

@@ -35,6 +35,13 @@ class FittedTexts:
         self.item.geometryChanged.connect(self.fit)
         self.fit()
 
+    def set_candidates(self, **sides: Sequence[str]) -> None:
+        """New candidates for ``title``, ``left`` or ``bottom`` (e.g. a title that
+        carries the current accuracy), chosen among at once."""
+        for side, texts in sides.items():
+            self.candidates[side] = tuple(texts)
+        self.fit()
+
     def set_scale(self, scale: float) -> None:
         self.scale = scale
         self.fit()

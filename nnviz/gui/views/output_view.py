@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout
 
 from nnviz.core.viewdata import OutputData
+from nnviz.gui.views.fitted_texts import FittedTexts
 from nnviz.gui.views.plotstyle import (ThemeAwareWidget, apply_font_scale, brush, color, make_plot,
                                        scaled_font, show_grid)
 
@@ -142,7 +143,9 @@ class _BoundaryPage(_PointsMixin, _Page):
         if data.extent != self.extent:          # leave the user's zoom alone otherwise
             self.extent = data.extent
             self.plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
-        self.view.set_title(f"Decision boundary · accuracy {percent(data.accuracy)} ({data.split})")
+        accuracy = f"{percent(data.accuracy)} ({data.split})"
+        self.view.set_title(f"Decision boundary · accuracy {accuracy}",
+                            f"Boundary · {accuracy}", f"accuracy {percent(data.accuracy)}")
 
     def set_font_scale(self, scale):
         self.size_points(scale)
@@ -170,7 +173,8 @@ class _CurvePage(_PointsMixin, _Page):
         self.curve.setData(x=np.array(data.curve_x), y=np.array(data.curve_y))
         for items, points in ((self.train, data.train_points), (self.val, data.val_points)):
             self.feed(items, points, np.zeros(len(points), dtype=int))
-        self.view.set_title("Network output" + r2_text(data))
+        self.view.set_title("Network output" + r2_text(data), "Output" + r2_text(data),
+                            r2_text(data).removeprefix(" · ") or "Output")
 
     def set_font_scale(self, scale):
         self.size_points(scale)
@@ -196,7 +200,9 @@ class _ScatterPage(_Page):
 
     def update(self, data):
         self.points.setData(x=np.array(data.y_true), y=np.array(data.y_pred))
-        self.view.set_title("Predicted vs true (line = perfect)" + r2_text(data))
+        self.view.set_title("Predicted vs true (line = perfect)" + r2_text(data),
+                            "Predicted vs true" + r2_text(data),
+                            r2_text(data).removeprefix(" · ") or "Predicted vs true")
 
     def set_font_scale(self, scale):
         self.points.setSize(8 * scale ** 0.5)
@@ -250,7 +256,9 @@ class _ConfusionPage(_Page):
         if getattr(self, "ranged", None) != n:   # leave the range alone after that
             self.ranged = n
             self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
-        self.view.set_title(f"Confusion · accuracy {percent(data.accuracy)} ({data.split})")
+        accuracy = f"{percent(data.accuracy)} ({data.split})"
+        self.view.set_title(f"Confusion · accuracy {accuracy}", f"Confusion · {accuracy}",
+                            f"accuracy {percent(data.accuracy)}")
 
     def set_font_scale(self, scale):
         n = max(1, int(len(self.texts) ** 0.5))
@@ -274,7 +282,8 @@ class OutputView(ThemeAwareWidget):
         self.setObjectName(self.OBJECT_NAME)
         self.font_scale = 1.0
         self.plot = make_plot("Network output", "", "")
-        self.plot.getPlotItem().setTitle("Network output (waiting for training)")
+        self.texts = FittedTexts(self.plot)
+        self.set_title("Network output (waiting for training)", "Waiting for training")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
@@ -303,18 +312,18 @@ class OutputView(ThemeAwareWidget):
         self._reset_plot()
         self.page = None
         self.data = None
-        self.set_title("Network output (waiting for training)")
+        self.set_title("Network output (waiting for training)", "Waiting for training")
 
-    def set_title(self, text: str) -> None:
-        """Change the title text; its size and weight stay as the font scale set them."""
-        item = self.plot.getPlotItem()
-        if item.titleLabel.text != text:
-            item.setTitle(text)
+    def set_title(self, *texts: str) -> None:
+        """The title: the first of ``texts`` (longest first) that fits the plot's width;
+        its size and weight stay as the font scale set them."""
+        self.texts.set_candidates(title=texts)
 
     def set_font_scale(self, scale: float) -> None:
         """Enlarge text and points (projector mode)."""
         self.font_scale = float(scale)
         apply_font_scale(self.plot, self.font_scale)
+        self.texts.set_scale(self.font_scale)
         if self.page is not None:
             self.page.set_font_scale(self.font_scale)
 
