@@ -560,10 +560,10 @@ class ModelBuilder(QWidget):
         widgets.show_error(self.error, str(check.error) if general else None)
         widgets.mark_invalid(self.input_combo, str(check.error)
                              if general and check.key in ("input_shape", "input") else None)
-        if check.network is not None:
-            net = check.network
-            self.summary.setText(f"{len(net.layers)} layers · {net.param_count:,} trainable "
-                                 f"parameters · output {shape_text(net.output_shape)}")
+        if check.plan is not None:
+            plan = check.plan
+            self.summary.setText(f"{len(plan.layers)} layers · {plan.param_count:,} trainable "
+                                 f"parameters · output {shape_text(plan.output_shape)}")
         else:
             self.summary.setText("The network is not valid yet: see the marked layer."
                                  if model_error else "")
