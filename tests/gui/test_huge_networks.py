@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -169,3 +170,16 @@ def test_the_command_line_refuses_a_million_units_before_opening_a_window(
     assert main([write(tmp_path, MILLION)]) == 2
     err = capsys.readouterr().err
     assert "layers[0].units" in err and "GiB" in err
+
+
+def test_the_conv_view_draws_the_first_filters_of_a_huge_layer(qtbot):
+    from nnviz.core.network import Network
+    from nnviz.core.viewdata import conv_data
+    from nnviz.gui.views.conv_view import MAX_FILTERS, ConvView
+    net = Network.from_spec(LARGE["4,096 filters"]["model"])
+    view = ConvView()
+    qtbot.addWidget(view)
+    view.update_data(conv_data(net, np.random.default_rng(0).random((1, 8, 8))))
+    (row,) = view.rows
+    assert view.feature_map_counts() == [MAX_FILTERS] and len(row.labels) == MAX_FILTERS
+    assert f"the first {MAX_FILTERS} of 4,096 feature maps" in row.title.text()
