@@ -43,6 +43,10 @@ LARGE = {
     "4,096 filters": digits({"type": "conv2d", "filters": 4096, "kernel_size": 3,
                              "padding": "same"}, {"type": "flatten"}, dense(10, "softmax"),
                             input_shape=(1, 8, 8)),
+    # 1.5 million parameters, 11 samples to validate: previews cheap enough, were it built
+    "20,000 units, 11 to validate": {
+        **digits(dense(20_000), dense(10, "softmax")),
+        "dataset": {"name": "digits", "val_fraction": 0.006}},
 }
 
 
