@@ -34,7 +34,7 @@ def memory_budget() -> int:
     return min(_machine_memory() // 2, MEMORY_CAP)
 
 
-def size_text(n_bytes: float) -> str:
+def _size_text(n_bytes: float) -> str:
     """'3.9 GiB', '120 MiB'."""
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
 
@@ -295,7 +295,7 @@ def layer_sizes(layer, input_shape) -> tuple[int, int]:
 
 
 _SIZE_KEYS = {"dense": ("units", "use fewer units"),
-              "conv2d": ("filters", "use fewer filters, or a stride or pooling before this layer")}
+              "conv2d": ("filters", "use fewer filters, a stride, or pooling before this layer")}
 
 
 def _check_memory(plan: NetworkPlan) -> None:
@@ -310,7 +310,7 @@ def _check_memory(plan: NetworkPlan) -> None:
     key, fix = _SIZE_KEYS.get(plan.layers[i].kind,
                               (None, "use fewer units or filters before it, or add pooling layers"))
     raise SpecError(f"layers[{i}].{key}" if key else f"layers[{i}]",
-                    f"the network would need about {size_text(need)} of memory, "
-                    f"{size_text(weights + values)} of it for this layer ({size_text(weights)} "
-                    f"for its weights, gradients and optimiser state, {size_text(values)} for "
-                    f"a batch of {_MEMORY_BATCH} samples); at most {size_text(budget)} fit", fix)
+                    f"the network would need about {_size_text(need)} of memory, "
+                    f"{_size_text(weights + values)} of it for this layer ({_size_text(weights)} "
+                    f"for its weights, gradients and optimiser state, {_size_text(values)} for "
+                    f"a batch of {_MEMORY_BATCH} samples); at most {_size_text(budget)} fit", fix)

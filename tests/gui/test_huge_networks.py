@@ -14,6 +14,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 import nnviz.gui.main_window as main_window
+from nnviz.core.network import Network
+from nnviz.core.trace import backprop_data
+from nnviz.core.viewdata import conv_data
+from nnviz.gui.views.conv_view import MAX_FILTERS, ConvView
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import make_window, no_leaks, settings  # noqa: F401
@@ -177,9 +181,6 @@ def test_the_command_line_refuses_a_million_units_before_opening_a_window(
 
 
 def test_the_conv_view_draws_the_first_filters_of_a_huge_layer(qtbot):
-    from nnviz.core.network import Network
-    from nnviz.core.viewdata import conv_data
-    from nnviz.gui.views.conv_view import MAX_FILTERS, ConvView
     net = Network.from_spec(LARGE["4,096 filters"]["model"])
     view = ConvView()
     qtbot.addWidget(view)
@@ -187,3 +188,18 @@ def test_the_conv_view_draws_the_first_filters_of_a_huge_layer(qtbot):
     (row,) = view.rows
     assert view.feature_map_counts() == [MAX_FILTERS] and len(row.labels) == MAX_FILTERS
     assert f"the first {MAX_FILTERS} of 4,096 feature maps" in row.title.text()
+
+
+def test_before_start_a_large_network_is_traced_by_the_prepared_training_process(
+        make_window, qtbot):
+    experiment = LARGE["20,000 units, 11 to validate"]
+    window = make_window(experiment, prepare=True)
+    qtbot.waitUntil(lambda: window.session is not None, timeout=30_000)
+    inspector = window.show_inspector()
+    inspector.select_sample("val", 3)
+    qtbot.waitUntil(lambda: inspector.data is not None, timeout=30_000)
+    assert window.model.check.network is None and not window.has_run
+    expected = backprop_data(Network.from_spec(window.experiment.model),
+                             window.model.check.dataset, 3, "val")
+    assert inspector.data["index"] == 3 and inspector.data["split"] == "val"
+    assert inspector.data["layers"][1]["delta"] == pytest.approx(expected["layers"][1]["delta"])

@@ -5,8 +5,8 @@ targets, experiment file) and turns the first SpecError into *where* to show
 it: which panel, which layer row, which field.  It also works out every
 layer's output shape and parameter count, as far as the stack is valid, so
 the model builder can show them live.  All of it from shapes: the network is
-built (for the previews) only when that takes milliseconds.  ``changed_values`` says which fields
-the editors could not hold as a file gave them.
+built (for the previews) only when that takes milliseconds.  ``changed_values``
+says which fields the editors could not hold as a file gave them.
 """
 
 from __future__ import annotations
