@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 import nnviz.gui.main_window as main_window
 from nnviz.core.network import Network
 from nnviz.core.trace import backprop_data
-from nnviz.core.viewdata import conv_data
+from nnviz.core.viewdata import conv_data, view_data
 from nnviz.gui.views.conv_view import MAX_FILTERS, ConvView
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
@@ -203,3 +203,28 @@ def test_before_start_a_large_network_is_traced_by_the_prepared_training_process
                              window.model.check.dataset, 3, "val")
     assert inspector.data["index"] == 3 and inspector.data["split"] == "val"
     assert inspector.data["layers"][1]["delta"] == pytest.approx(expected["layers"][1]["delta"])
+
+
+def test_a_500_layer_file_opens_row_by_row_without_a_freeze(window, qtbot, tmp_path, monkeypatch):
+    from nnviz.gui.views import network_view
+    monkeypatch.setattr(main_window, "view_data", view_data)      # small: previewed here
+    deep = digits(*[dense(10)] * 500, dense(10, "softmax"))
+    probe = Probe(qtbot)
+    builder = window.model_builder
+    assert probe.run(lambda: window.open_experiment(write(tmp_path, deep)),
+                     settled=lambda: len(builder.rows) == 501)
+    assert probe.busy < MAX_BUSY, f"the GUI thread computed {probe.busy:.2f} s in one gap"
+    assert builder.specs() == window.experiment.model["layers"]
+    assert window.views["network"].columns == []                  # a note, not 501 columns
+    texts = [item.text() for item in window.views["network"].scene.items()
+             if hasattr(item, "text")]
+    assert any(f"at most {network_view.MAX_LAYERS}" in text for text in texts)
+
+
+def test_the_layer_list_is_complete_while_its_rows_are_still_being_made(make_window, qtbot):
+    window = make_window(digits(*[dense(10)] * 60, dense(10, "softmax")), fake=True)
+    builder = window.model_builder
+    builder.set_model(window.experiment.model, [(64,)])
+    assert len(builder.rows) < 61 and builder.specs() == window.experiment.model["layers"]
+    qtbot.waitUntil(lambda: len(builder.rows) == 61)
+    assert builder.specs() == window.experiment.model["layers"]
