@@ -31,6 +31,12 @@ FILTERS = digits({"type": "conv2d", "filters": 4096, "kernel_size": 3, "padding"
                  {"type": "flatten"}, OUTPUT, input_shape=(1, 8, 8))
 
 
+@pytest.fixture(autouse=True)
+def large_machine(monkeypatch):
+    """The budget is MEMORY_CAP on any machine the tests run on (half of 64 GiB is more)."""
+    monkeypatch.setattr(network, "_machine_memory", lambda: 64 << 30)
+
+
 def peak_allocation(action) -> int:
     """Bytes ``action`` allocated at its peak (numpy's arrays included)."""
     tracemalloc.start()
