@@ -365,13 +365,13 @@ def _check_dataset(spec: Any) -> dict:
 
 
 def _check_model(spec: Any) -> dict:
-    """The normalised model spec, validated by building the network."""
+    """The normalised model spec, validated from shapes alone (nothing is allocated)."""
     from nnviz.core.network import Network
     if not isinstance(spec, dict):
         raise SpecError("model", f"must be an object, got {_kind(spec)}",
                         "see the model spec in the documentation")
     try:
-        return Network.from_spec(spec).to_spec()
+        return Network.plan(spec).to_spec()
     except SpecError as exc:
         field = exc.field or "model"
         if not (field == "model" or field.startswith(("model.", "model["))):

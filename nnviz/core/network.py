@@ -14,8 +14,11 @@ from .layers import ActivatedLayer, make_layer
 from .numerics import sum_of_squares
 
 SPEC_KEYS = {"input_shape", "layers", "cost", "init", "seed", "dtype"}
-# Training memory for a batch of this many samples must fit in half the machine.
+# Training memory for a batch of this many samples must fit in the memory budget.
 _MEMORY_BATCH = 256
+#: The most memory a network may need, however large the machine: nnviz trains small
+#: networks to watch them learn; a bigger one would only freeze and swap.
+MEMORY_CAP = 4 << 30
 RUNNING_STATISTICS = ("running_mean", "running_var")   # state besides params (batch norm)
 
 
@@ -24,6 +27,16 @@ def _machine_memory() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 8 << 30
+
+
+def memory_budget() -> int:
+    """Bytes a network may need to train: half the machine's memory, at most MEMORY_CAP."""
+    return min(_machine_memory() // 2, MEMORY_CAP)
+
+
+def _size_text(n_bytes: float) -> str:
+    """'3.9 GiB', '120 MiB'."""
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
 
 
 class Network:
@@ -43,6 +56,13 @@ class Network:
     @classmethod
     def from_spec(cls, spec: dict) -> "Network":
         """Validate ``spec`` and build the network; raises SpecError naming the field."""
+        return cls.plan(spec).build()
+
+    @staticmethod
+    def plan(spec: dict) -> "NetworkPlan":
+        """Validate ``spec`` from shapes alone: no parameter is allocated, so a network
+        too large for the machine is refused (SpecError naming the layer) before it is
+        built, and a large valid one costs nothing to check."""
         if not isinstance(spec, dict):
             raise SpecError("model", f"must be an object, got {type(spec).__name__}",
                             "see the model spec in the documentation")
@@ -62,17 +82,13 @@ class Network:
                             'add e.g. {"type": "dense", "units": 2, "activation": "softmax"}')
         layers = [make_layer(s, i) for i, s in enumerate(layer_specs)]
         shape = input_shape
-        for layer in layers:  # shapes first: no memory is allocated for an invalid stack
+        for layer in layers:
             shape = layer.infer_output_shape(shape)
             layer.output_shape = shape
-        _check_memory(layers, input_shape, np.dtype(dtype).itemsize)
+        plan = NetworkPlan(layers, input_shape, cost, init, int(seed), np.dtype(dtype))
+        _check_memory(plan)
         _check_output(layers[-1], cost)
-        rng = np.random.default_rng(int(seed))
-        shape = input_shape
-        for layer in layers:
-            layer.dtype = np.dtype(dtype)
-            shape = layer.build(shape, rng, init)
-        return cls(layers, input_shape, cost, init, int(seed), dtype)
+        return plan
 
     def to_spec(self) -> dict:
         return {"input_shape": list(self.input_shape),
@@ -185,7 +201,58 @@ class Network:
     @property
     def sample_bytes(self) -> int:
         """Bytes a training pass keeps per sample (activations, gradients, im2col columns)."""
-        return self.dtype.itemsize * _sizes(self.layers, self.input_shape)[1]
+        values = int(np.prod(self.input_shape)) + sum(
+            layer_sizes(layer, layer.input_shape)[1] for layer in self.layers)
+        return self.dtype.itemsize * values
+
+
+class NetworkPlan:
+    """A checked model spec before any parameter exists (``Network.plan``): every
+    layer's output shape, parameter count and training memory, from shapes alone."""
+
+    def __init__(self, layers, input_shape, cost, init, seed, dtype):
+        self.layers, self.input_shape = layers, tuple(input_shape)
+        self.cost, self.init, self.seed, self.dtype = cost, init, seed, np.dtype(dtype)
+        self.output_shape = layers[-1].output_shape
+        shapes = [self.input_shape] + [layer.output_shape for layer in layers[:-1]]
+        #: (parameters, values per sample) of every layer
+        self.sizes = [layer_sizes(layer, shape) for layer, shape in zip(layers, shapes)]
+
+    @property
+    def param_counts(self) -> list[int]:
+        return [params for params, _ in self.sizes]
+
+    @property
+    def param_count(self) -> int:
+        return sum(self.param_counts)
+
+    def layer_bytes(self) -> list[tuple[int, int]]:
+        """(weights, batch values) per layer: bytes of its parameters, gradients and
+        optimiser state, and of its values for a batch of _MEMORY_BATCH samples."""
+        item = self.dtype.itemsize
+        return [(item * 4 * params, item * _MEMORY_BATCH * values) for params, values in self.sizes]
+
+    @property
+    def memory(self) -> int:
+        """Bytes training is estimated to need (the input batch included)."""
+        inputs = self.dtype.itemsize * _MEMORY_BATCH * int(np.prod(self.input_shape))
+        return inputs + sum(w + v for w, v in self.layer_bytes())
+
+    def to_spec(self) -> dict:
+        return {"input_shape": list(self.input_shape),
+                "layers": [layer.to_spec() for layer in self.layers],
+                "cost": self.cost, "init": self.init, "seed": self.seed,
+                "dtype": self.dtype.name}
+
+    def build(self) -> Network:
+        """The network, its parameters drawn from the seed (the plan's layers become its)."""
+        rng = np.random.default_rng(self.seed)
+        shape = self.input_shape
+        for layer in self.layers:
+            layer.dtype = self.dtype
+            shape = layer.build(shape, rng, self.init)
+        return Network(self.layers, self.input_shape, self.cost, self.init, self.seed,
+                       self.dtype.name)
 
 
 def _parse_input_shape(shape):
@@ -211,29 +278,39 @@ def _check_output(last, cost):
                         "end the network with flatten and dense layers")
 
 
-def _sizes(layers, input_shape) -> tuple[int, int]:
-    """(parameters, values per sample): the values a training pass keeps for one sample
-    (the input, z, a and delta of every layer, im2col columns)."""
-    params = 0
-    values = int(np.prod(input_shape))
-    fan_in = input_shape
-    for layer in layers:
-        if layer.kind == "dense":
-            params += (int(np.prod(fan_in)) + 1) * layer.output_shape[0]
-        elif layer.kind == "conv2d":
-            k = layer.spec["kernel_size"]
-            params += (fan_in[0] * k * k + 1) * layer.output_shape[0]
-            values += fan_in[0] * k * k * int(np.prod(layer.output_shape[1:]))  # im2col columns
-        values += 3 * int(np.prod(layer.output_shape))
-        fan_in = layer.output_shape
-    return params, values
+def layer_sizes(layer, input_shape) -> tuple[int, int]:
+    """(parameters, values per sample) of a layer whose output shape is known, from
+    shapes alone: the values a training pass keeps for one sample are z, a and delta
+    (3 per output), and a convolution's im2col columns."""
+    out = layer.output_shape
+    values = 3 * int(np.prod(out))
+    if layer.kind == "dense":
+        return (int(np.prod(input_shape)) + 1) * out[0], values
+    if layer.kind == "conv2d":
+        ckk = input_shape[0] * layer.spec["kernel_size"] ** 2
+        return (ckk + 1) * out[0], values + ckk * int(np.prod(out[1:]))
+    if layer.kind == "batchnorm":
+        return 2 * out[0], values
+    return 0, values
 
 
-def _check_memory(layers, input_shape, itemsize=8):
-    params, values = _sizes(layers, input_shape)
-    need = itemsize * (4 * params + _MEMORY_BATCH * values)  # params, grads, optimiser state; activations
-    have = _machine_memory() // 2
-    if need > have:
-        raise SpecError("layers", f"the network would need about {need / 2**30:.1f} GiB of memory,"
-                        f" more than the {have / 2**30:.1f} GiB available",
-                        "use fewer units or filters, or add pooling layers")
+_SIZE_KEYS = {"dense": ("units", "use fewer units"),
+              "conv2d": ("filters", "use fewer filters, a stride, or pooling before this layer")}
+
+
+def _check_memory(plan: NetworkPlan) -> None:
+    """SpecError naming the layer that needs the most memory, if training would need
+    more than ``memory_budget()``."""
+    need, budget = plan.memory, memory_budget()
+    if need <= budget:
+        return
+    per_layer = plan.layer_bytes()
+    i = max(range(len(per_layer)), key=lambda j: sum(per_layer[j]))
+    weights, values = per_layer[i]
+    key, fix = _SIZE_KEYS.get(plan.layers[i].kind,
+                              (None, "use fewer units or filters before it, or add pooling layers"))
+    raise SpecError(f"layers[{i}].{key}" if key else f"layers[{i}]",
+                    f"the network would need about {_size_text(need)} of memory, "
+                    f"{_size_text(weights + values)} of it for this layer ({_size_text(weights)} "
+                    f"for its weights, gradients and optimiser state, {_size_text(values)} for "
+                    f"a batch of {_MEMORY_BATCH} samples); at most {_size_text(budget)} fit", fix)

@@ -3,7 +3,8 @@
 Each weighted layer's back-propagated gradients are compared with autograd and
 with finite differences on a float64 copy of the network, off the GUI thread
 (superqt's thread worker); the dialog shows the relative errors per parameter
-and the verdict in plain words.
+and the verdict in plain words.  A network too large for the window to build
+(``network`` None) is not checked here: the dialog says how to check it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
 from superqt.utils import create_worker
 
 from nnviz.core.gradcheck import check_network, passes, verdict
+from nnviz.gui.panels.validation import BUILD_LIMIT
 
 SAMPLES = 8        # training samples the check uses (as `nnviz gradcheck`)
 
@@ -44,6 +46,12 @@ class GradCheckDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.resize(640, 360)
+        self.worker = None
+        if network is None:
+            self.status.setText(f"This network has over {BUILD_LIMIT:,} parameters: too many to "
+                                "check inside the window. `nnviz gradcheck FILE` checks it in a "
+                                "process of its own.")
+            return
         self.worker = create_worker(check_network, network, dataset, SAMPLES, l2)
         self.worker.returned.connect(self._show)
         self.worker.errored.connect(lambda exc: self.status.setText(f"The check failed: {exc}"))

@@ -62,7 +62,7 @@ COMPACT_HEIGHT = 900       # px: below this, large text gets the compact arrange
 #: bigger network's previews come from the training process instead (computed there
 #: as soon as it is up), so typing 100,000 units never freezes the window.
 PREVIEW_BUDGET = 1e8
-PREVIEW_SAMPLES = 80 * 80         # the output view's decision-boundary grid         # load_later: the window paints first, then loads the experiment
+PREVIEW_SAMPLES = 80 * 80  # the output view's decision-boundary grid
 
 
 def _without_pace(spec: dict) -> dict:
@@ -90,13 +90,14 @@ def _absolute_data_path(spec: dict, base_dir) -> dict:
 
 
 def _preview_cost(check) -> float:
-    """Multiply-adds of the previews: one forward pass of the validation set (the
-    confusion matrix), and of the decision-boundary grid for 2-D data."""
-    per_sample = 0.0
-    for layer in check.network.layers:
+    """Multiply-adds of the previews, from the network's shapes: one forward pass of
+    the validation set (the confusion matrix), and of the decision-boundary grid for
+    2-D data."""
+    plan, per_sample = check.plan, 0.0
+    for layer, params in zip(plan.layers, plan.param_counts):
         shape = tuple(layer.output_shape)
         positions = shape[1] * shape[2] if layer.kind == "conv2d" and len(shape) == 3 else 1
-        per_sample += layer.param_count * positions
+        per_sample += params * positions
     grid = PREVIEW_SAMPLES if tuple(check.dataset.input_shape) == (2,) else 0
     return per_sample * (grid + len(check.dataset.X_val) + 1)
 
@@ -466,7 +467,8 @@ class MainWindow(FileCommands, QMainWindow):
         if self.controller.started or self.controller.closing:
             return
         check = self.model.check
-        too_big = check.valid and _preview_cost(check) > PREVIEW_BUDGET
+        too_big = check.valid and (check.network is None
+                                   or _preview_cost(check) > PREVIEW_BUDGET)
         if too_big:
             self.statusBar().showMessage("A large network: its previews are computed in the "
                                          "background and appear in a moment.", 6000)
@@ -650,7 +652,8 @@ class MainWindow(FileCommands, QMainWindow):
 
     def check_gradients(self):
         """Training → Check gradients…: the per-layer table for the network as
-        initialised, computed in the background (returns the dialog)."""
+        initialised, computed in the background (returns the dialog; a network too
+        large to build in the window is not checked, the dialog says so)."""
         from nnviz.gui.gradcheck_dialog import GradCheckDialog
         check = self.model.check
         if not check.valid:

@@ -219,10 +219,12 @@ class RunController(QObject):
                 view.update_snapshot(snap)
         self._on_snapshot(snap)
 
-    def request_trace(self, split: str, index: int) -> bool:
+    def request_trace(self, split: str, index: int, before_start: bool = False) -> bool:
         """Ask the run's worker for one sample's back propagation on its current weights
-        (``trace`` answers); False when there is no run to ask (before the first Start)."""
-        if not self._started or self.session is None or not hasattr(self.session, "request_trace"):
+        (``trace`` answers); False when there is no run to ask (before the first Start,
+        unless ``before_start``: a prepared worker holds the initial weights)."""
+        if (not (self._started or before_start) or self.session is None
+                or not hasattr(self.session, "request_trace")):
             return False
         self.session.request_trace(split, index)
         return True

@@ -85,7 +85,7 @@ def test_initialisations_follow_their_definitions(init, check):
     ({"layers": [{"type": "conv2d", "filters": 2}]}, "layers[0].type"),
     ({"layers": [{"type": "dropout", "rate": 1.0}, {"type": "dense", "units": 2}]}, "layers[0].rate"),
     ({"seed": -1}, "seed"),
-    ({"layers": [{"type": "dense", "units": 10 ** 9}]}, "layers"),
+    ({"layers": [{"type": "dense", "units": 10 ** 9}]}, "layers[0].units"),
 ])
 def test_invalid_specs_name_the_field(change, field):
     with pytest.raises(SpecError) as info:

@@ -32,8 +32,10 @@ from nnviz.gui.session import live_workers
 
 try:                      # tests/gui as a package, or as a rootdir-style folder
     from .windows import make_window, no_leaks, settings  # noqa: F401
+    from .windows import peak_rss, reset_peak_rss, rss
 except ImportError:
     from windows import make_window, no_leaks, settings  # noqa: F401
+    from windows import peak_rss, reset_peak_rss, rss
 
 MAX_GAP = 2.0            # s: the longest the event loop may stall (generous for loaded CI)
 GAP_REPORTED = 0.5       # s: gaps longer than this are recorded with their actions
@@ -147,40 +149,6 @@ class Walker:
 
 
 # ------------------------------------------------------------------ measuring
-def peak_rss(pid: int | str = "self") -> int | None:
-    """The peak resident memory (VmHWM) of a process in bytes; None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def rss(pid: int | str = "self") -> int:
-    """The resident memory (VmRSS) of a process in bytes now; 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def reset_peak_rss() -> bool:
-    """Start this process's peak memory afresh (Linux: clear_refs 5); False if impossible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
 @dataclass
 class Watch:
     """What the heartbeat saw: long event-loop gaps with their actions, peak memory."""

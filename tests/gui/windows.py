@@ -105,6 +105,41 @@ def click(qtbot, widget):
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
+# ------------------------------------------------------------------ memory
+def peak_rss(pid: int | str = "self") -> int | None:
+    """The peak resident memory (VmHWM) of a process in bytes; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def rss(pid: int | str = "self") -> int:
+    """The resident memory (VmRSS) of a process in bytes now; 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_rss() -> bool:
+    """Start this process's peak memory afresh (Linux: clear_refs 5); False if impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def training_children():
     return live_workers()
 

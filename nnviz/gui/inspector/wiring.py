@@ -3,7 +3,8 @@
 With a run (started, paused or ended) the training worker computes the trace on
 its current weights (``RunController.request_trace`` → ``Trace``).  Before the
 first Start there is no trained network: the trace is computed on a superqt
-thread from the experiment's network with its initial weights.  While training
+thread from the experiment's network with its initial weights (or, for a network
+too large for the window to build, by the prepared worker).  While training
 runs, the inspector refreshes on demand, or every REFRESH_MS when asked and on
 screen; an answer older than the latest request is dropped.
 """
@@ -55,6 +56,11 @@ class InspectorLink(QObject):
         check = self.window.model.check
         if not check.valid:
             self.inspector.show_error("the experiment is not valid yet")
+            return
+        if check.network is None:         # too large to build here: the worker has it
+            if not self.controller.request_trace(split, index, before_start=True):
+                self.inspector.show_error("a network this large is traced by the training "
+                                          "process: press Step, then trace again")
             return
         worker = create_worker(backprop_data, check.network, check.dataset, int(index), split)
         worker.returned.connect(lambda data: self._show(data, "initial weights (before training)"))

@@ -434,6 +434,9 @@ class LayerRow(QFrame):
         return False
 
 
+ROWS_PER_TURN = 24    # layer rows made per event-loop turn (about 0.1 s)
+
+
 class ModelBuilder(QWidget):
     """Input shape, the layer list (``layerList``) and add/remove/reorder buttons."""
 
@@ -443,8 +446,13 @@ class ModelBuilder(QWidget):
         super().__init__(parent)
         self.setObjectName("modelBuilder")
         self.rows: list[LayerRow] = []
+        self._pending: list[dict] = []    # specs of the rows still to be made
+        self._wanted_row = -1             # the row to select once it exists
+        self._check: Check | None = None
         self._infos: list[LayerInfo] = []
         self._loading = False
+        self._rows_timer = QTimer(self, singleShot=True, interval=0)
+        self._rows_timer.timeout.connect(self._add_rows)
 
         self.input_combo = QComboBox()
         self.input_combo.setObjectName("inputShapeCombo")
@@ -506,8 +514,9 @@ class ModelBuilder(QWidget):
         return list(data) if data else []
 
     def specs(self) -> list[dict]:
-        """The layer specs as shown (every parameter, defaults included)."""
-        return [row.spec() for row in self.rows]
+        """The layer specs as shown (every parameter, defaults included); rows still
+        to be made give their spec as loaded."""
+        return [row.spec() for row in self.rows] + [dict(spec) for spec in self._pending]
 
     def set_model(self, model: dict, shapes: list[tuple] | None = None) -> None:
         """Show the model spec's layers and its input shape among ``shapes`` (those
@@ -607,23 +616,34 @@ class ModelBuilder(QWidget):
         return spec
 
     def _rebuild(self, specs: list[dict], current: int) -> None:
+        """Show ``specs`` from scratch: ROWS_PER_TURN rows now, the rest on the next
+        event-loop turns (a row takes milliseconds to make: 500 at once froze the window)."""
         self.list.blockSignals(True)
         self.list.clear()
-        self.rows = []
-        for i, spec in enumerate(specs):
-            row = LayerRow(i, spec)
+        self.list.blockSignals(False)
+        self.rows, self._pending, self._wanted_row = [], [dict(s) for s in specs], current
+        self._add_rows()
+
+    def _add_rows(self) -> None:
+        self.list.blockSignals(True)
+        for spec in self._pending[:ROWS_PER_TURN]:
+            row = LayerRow(len(self.rows), spec)
             row.edited.connect(self._row_edited)
             row.activated.connect(self._row_activated)
             item = QListWidgetItem()
             self.list.addItem(item)
             self.list.setItemWidget(item, row)
             self.rows.append(row)
-            if i < len(self._infos):
-                row.set_info(self._infos[i])
-        self.list.setCurrentRow(current if 0 <= current < len(specs) else -1)
+            self._show_row_check(row)
+        del self._pending[:ROWS_PER_TURN]
+        if self._wanted_row < len(self.rows) or not self._pending:
+            n = len(self.rows)
+            self.list.setCurrentRow(self._wanted_row if 0 <= self._wanted_row < n else -1)
         self.list.blockSignals(False)
         self._current_changed(self.list.currentRow())
         self.sync_sizes()
+        if self._pending:
+            self._rows_timer.start()
 
     def _row_edited(self, row: LayerRow) -> None:
         self.list.setCurrentRow(row.index)
@@ -664,28 +684,34 @@ class ModelBuilder(QWidget):
     # ------------------------------------------------------------------ feedback
     def show_check(self, check: Check) -> None:
         """Shapes and parameter counts on every row; the error at its row."""
-        self._infos = list(check.layers)
-        for row, info in zip(self.rows, self._infos):
-            row.set_info(info)
-        model_error = check.error is not None and check.section == "model"
+        self._check, self._infos = check, list(check.layers)
         for row in self.rows:
-            here = model_error and check.row == row.index
-            row.set_error(check.key if here else None, str(check.error) if here else None)
+            self._show_row_check(row)
+        model_error = check.error is not None and check.section == "model"
         general = model_error and check.row is None
         widgets.show_error(self.error, str(check.error) if general else None)
         widgets.mark_invalid(self.input_combo, str(check.error)
                              if general and check.key in ("input_shape", "input") else None)
-        if check.network is not None:
-            net = check.network
-            frozen = sum(layer.param_count for layer in net.layers if not layer.trainable)
+        if check.plan is not None:
+            plan = check.plan
+            frozen = sum(count for layer, count in zip(plan.layers, plan.param_counts)
+                         if not layer.trainable)
             also = f" + {frozen:,} frozen" if frozen else ""
-            self.summary.setText(f"{len(net.layers)} layers · {net.param_count - frozen:,} "
+            self.summary.setText(f"{len(plan.layers)} layers · {plan.param_count - frozen:,} "
                                  f"trainable parameters{also} · output "
-                                 f"{shape_text(net.output_shape)}")
+                                 f"{shape_text(plan.output_shape)}")
         else:
             self.summary.setText("The network is not valid yet: see the marked layer."
                                  if model_error else "")
         self.sync_sizes()
+
+    def _show_row_check(self, row: LayerRow) -> None:
+        check = self._check
+        if row.index < len(self._infos):
+            row.set_info(self._infos[row.index])
+        here = (check is not None and check.error is not None and check.section == "model"
+                and check.row == row.index)
+        row.set_error(check.key if here else None, str(check.error) if here else None)
 
     def row(self, index: int) -> LayerRow:
         return self.rows[index]

@@ -4,8 +4,9 @@
 targets, experiment file) and turns the first SpecError into *where* to show
 it: which panel, which layer row, which field.  It also works out every
 layer's output shape and parameter count, as far as the stack is valid, so
-the model builder can show them live.  ``changed_values`` says which fields
-the editors could not hold as a file gave them.
+the model builder can show them live.  All of it from shapes: the network is
+built (for the previews) only when that takes milliseconds.  ``changed_values``
+says which fields the editors could not hold as a file gave them.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from nnviz.core.catalogue import show_value
 from nnviz.core.datasets import load_dataset
 from nnviz.core.errors import SpecError
 from nnviz.core.layers import make_layer
-from nnviz.core.network import Network
+from nnviz.core.network import Network, NetworkPlan, layer_sizes
 
 IMAGE_KINDS = ("conv2d", "maxpool2d", "avgpool2d")   # layers that need (C, H, W) input
-_BUILD_LIMIT = 5_000_000    # build a layer for its parameter count only below this size
+#: Parameters of the largest network the window builds itself (a few milliseconds);
+#: a larger one is only planned, and its previews come from the training process.
+BUILD_LIMIT = 1_000_000
 _LAYER_FIELD = re.compile(r"^layers\[(-?\d+)\](?:\.(\w+))?")
 
 
@@ -47,7 +50,8 @@ class Check:
     row: int | None = None       # layer index the error belongs to
     key: str = ""                # field inside the section, e.g. "kernel_size", "optimizer.eta"
     layers: list[LayerInfo] = field(default_factory=list)
-    network: Network | None = None
+    plan: NetworkPlan | None = None     # the valid network's shapes and sizes
+    network: Network | None = None      # built: a valid network within BUILD_LIMIT
     dataset: object | None = None
     experiment: object | None = None
 
@@ -57,7 +61,7 @@ class Check:
 
     @property
     def total_params(self) -> int | None:
-        return self.network.param_count if self.network is not None else None
+        return self.plan.param_count if self.plan is not None else None
 
 
 # --------------------------------------------------------------------------- data sets
@@ -169,17 +173,11 @@ def layer_infos(model: dict) -> list[LayerInfo]:
     infos = [LayerInfo() for _ in specs]
     try:
         shape = tuple(int(d) for d in model["input_shape"])
-        rng = np.random.default_rng(0)
-        init = model.get("init", "xavier")
         for i, spec in enumerate(specs):
             layer = make_layer(spec, i)
-            out = tuple(layer.infer_output_shape(shape))
-            params = None
-            if int(np.prod(shape)) * int(np.prod(out)) <= _BUILD_LIMIT:
-                layer.build(shape, rng, init)
-                params = layer.param_count
-            infos[i] = LayerInfo(out, params)
-            shape = out
+            layer.output_shape = tuple(layer.infer_output_shape(shape))
+            infos[i] = LayerInfo(layer.output_shape, layer_sizes(layer, shape)[0])
+            shape = layer.output_shape
     except (SpecError, KeyError, TypeError, ValueError):
         pass
     return infos
@@ -191,14 +189,15 @@ def check_experiment(experiment: dict) -> Check:
     n_layers = len(model.get("layers") or [])
     check = Check(layers=layer_infos(model))
     try:
-        check.network = Network.from_spec(model)
-        check.layers = [LayerInfo(tuple(l.output_shape), int(l.param_count))
-                        for l in check.network.layers]
-        check.dataset = load_cached(experiment.get("dataset"), check.network.input_shape)
-        n_out = check.network.output_shape[0]
-        check.dataset.targets(check.dataset.y_train[:1], n_out)
+        plan = check.plan = Network.plan(model)
+        check.layers = [LayerInfo(tuple(layer.output_shape), params)
+                        for layer, params in zip(plan.layers, plan.param_counts)]
+        check.dataset = load_cached(experiment.get("dataset"), plan.input_shape)
+        check.dataset.targets(check.dataset.y_train[:1], plan.output_shape[0])
         from nnviz.core.experiment import Experiment
         check.experiment = Experiment.from_dict(experiment)
+        if plan.param_count <= BUILD_LIMIT:
+            check.network = plan.build()
     except SpecError as error:
         check.error = error
         check.section, check.row, check.key = locate(error, n_layers)

@@ -4,7 +4,8 @@ The worker computes the kernels and feature maps (``nnviz.core.viewdata.conv_dat
 for the image chosen here; this view only lays them out.  Each conv layer is one
 row holding a single mosaic image (one cell per filter: kernel top left, its
 label beside it, the feature map below), so a layer costs one ``setImage``
-however many filters it has.
+however many filters it has.  At most MAX_FILTERS filters of a layer are drawn
+(each has a label item: 4,096 of them took 8 s to make).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from nnviz.core.viewdata import ConvData, ConvLayerData
 from nnviz.gui.views.plotstyle import ThemeAwareWidget, scaled_font
 
 MAX_COLUMNS = 8               # filters per mosaic line before wrapping
+MAX_FILTERS = 64              # filters drawn per layer: the first ones, the title says so
 KERNEL_MAP = "CET-CBD1"       # colour-blind-safe diverging: blue < 0 < yellow
 ACTIVATION_MAP = "viridis"    # feature maps: dark = low, yellow = high
 INPUT_SIDE = 96               # pixels of the input preview at font scale 1
@@ -145,7 +147,8 @@ class _ConvRow(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.mosaic)
-        n, in_c, kh, kw = layer.kernels.shape
+        total, in_c, kh, kw = layer.kernels.shape
+        n = min(total, MAX_FILTERS)
         self.in_channels = in_c
         self.geometry = _Layout(n, (kh, kw), layer.maps.shape[1:])
         self.mosaic.set_shape(self.geometry.height, self.geometry.width)
@@ -177,17 +180,20 @@ class _ConvRow(QWidget):
         return item
 
     def update_layer(self, layer: ConvLayerData) -> None:
-        kernels = np.asarray(layer.kernels, dtype=float)
+        n = self.geometry.n
+        kernels = np.asarray(layer.kernels[:n], dtype=float)
         mean_kernels = kernels[:, 0] if kernels.shape[1] == 1 else kernels.mean(axis=1)
-        maps = np.asarray(layer.maps, dtype=float)
+        maps = np.asarray(layer.maps[:n], dtype=float)
         image = self.geometry.compose(colorize(mean_kernels, True), colorize(maps, False))
         self.mosaic.image.setImage(image, autoLevels=False)
-        self.map_count = len(maps)
+        self.map_count = n
         channels = ("" if self.in_channels == 1
                     else f"; kernels averaged over {self.in_channels} input channels")
+        total = len(layer.maps)
+        count = f"{total}" if total == n else f"the first {n} of {total:,}"
         h, w = maps.shape[1:]
         low, high = float(np.min(maps)), float(np.max(maps))
-        self.title.setText(f"<b>{layer.name}</b> · {len(maps)} feature maps {h}×{w}, "
+        self.title.setText(f"<b>{layer.name}</b> · {count} feature maps {h}×{w}, "
                            f"values {low:.2g} … {high:.2g}{channels}")
 
     def set_font_scale(self, scale: float) -> None:

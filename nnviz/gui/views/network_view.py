@@ -5,7 +5,8 @@ Edges are coloured by the sign of the weight (blue positive, vermillion
 negative: colour-blind safe) and drawn thicker for larger |w| (relative to the
 layer's largest).  All edges of one layer pair live in eight path items (two
 signs × four widths), so a redraw sets eight paths, never one item per edge.
-The scene is rebuilt only when the structure or the font scale changes.
+The scene is rebuilt only when the structure or the font scale changes.  A network
+deeper than MAX_LAYERS is not drawn (500 layers took a second): a note says so.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAX_ZOOM = 2.0
 MIN_ZOOM = 0.55            # below this the text is too small to read: scroll instead
 MAX_DRAWN = 12             # a wider layer shows its first and last units and "+N" between
 NAME_FONT = 0.85           # relative size of the input and output unit names
+MAX_LAYERS = 100           # deeper networks get a note instead of a diagram
 
 
 def _theme():
@@ -205,6 +207,11 @@ class NetworkView(ThemeAwareWidget):
         self.scene.clear()
         self._apply_theme()
         self._structure = data.structure()
+        if len(data.layers) > MAX_LAYERS:
+            self.columns = []
+            self._text(f"{len(data.layers)} layers: too many to draw here (at most "
+                       f"{MAX_LAYERS}).\nThe gradient and activation views show every layer.")
+            return
         metrics = QFontMetricsF(scaled_font(self.font_scale, 1.0, True))
         line = metrics.height()
         self.columns = _columns(data)
