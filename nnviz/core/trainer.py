@@ -277,17 +277,13 @@ class Trainer:
             return self._snapshot(done)
 
     def _snapshot(self, done: bool) -> Snapshot:
-        net = self.network
+        # Probes first: they read the z, a and delta the last training step left in the
+        # layers, which a validation pass would overwrite with its last chunk's.
+        probes = self._probes()
         val_loss, val_acc = self._evaluate(self.dataset.X_val, self.Y_val)
         count = max(self._run_count, 1)
         train_loss = self._run_loss / count if self._run_count else float("nan")
         train_acc = (self._run_correct / count if self._run_count else None) if self.classification else None
-        probes = ()
-        if self.step_count > 0 and self.probes:
-            before = self._weights_before or [None] * len(net.weighted_layers)
-            probes = tuple(probe_layer(layer, w, self._grad_scale, w0)
-                           for layer, w, w0 in zip(net.weighted_layers, before,
-                                                   self.initial_weight_norms))
         snap = Snapshot(
             step=self.step_count, epoch=max(self.epoch, 0),
             epoch_progress=self.samples_seen / len(self._order),
@@ -301,6 +297,15 @@ class Trainer:
             self._candidate = self._copy_params()
         self._reset_running()
         return snap
+
+    def _probes(self) -> tuple:
+        """One probe per weighted layer, of the last training step's batch."""
+        net = self.network
+        if self.step_count == 0 or not self.probes:
+            return ()
+        before = self._weights_before or [None] * len(net.weighted_layers)
+        return tuple(probe_layer(layer, w, self._grad_scale, w0)
+                     for layer, w, w0 in zip(net.weighted_layers, before, self.initial_weight_norms))
 
     def evaluate(self) -> dict:
         """Loss and accuracy on the whole training and validation splits."""
