@@ -194,3 +194,27 @@ def test_probes_describe_the_training_batch_not_the_validation_split():
     # ... which is not what the validation split gives (the probes read it before the fix)
     val = trainer.network.activations(trainer.dataset.X_val)[0]
     assert abs(float(val.mean()) - snaps[-1].layers[0].act_mean) > 1e-3
+
+
+def digits_cnn_experiment():
+    return Experiment.from_dict({
+        "dataset": {"name": "digits"},
+        "model": {"input_shape": [1, 8, 8], "cost": "cross_entropy", "init": "he", "seed": 0,
+                  "layers": [{"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same",
+                              "activation": "relu"},
+                             {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+                             {"type": "dense", "units": 10, "activation": "softmax"}]},
+        "training": {"optimizer": {"name": "adam", "eta": 0.01}, "epochs": 1, "batch_size": 16}})
+
+
+@pytest.mark.parametrize("make", [relu_experiment, digits_cnn_experiment])
+def test_an_evaluation_pass_before_a_snapshot_leaves_its_probes_alone(make):
+    """The window's views run forward passes between steps: the probes still show the step."""
+    plain, viewed = Trainer(make()), Trainer(make())
+    for trainer in (plain, viewed):
+        trainer.step()
+    viewed.network.forward(viewed.dataset.X_val[:5], training=False)
+    for a, b in zip(plain.snapshot().layers, viewed.snapshot().layers):
+        assert (a.act_mean, a.act_std, a.dead_fraction, a.delta_norm) == \
+               (b.act_mean, b.act_std, b.dead_fraction, b.delta_norm)
+        np.testing.assert_array_equal(a.act_sample, b.act_sample)
