@@ -15,8 +15,9 @@ same one thread (``--blas-threads``), as in the window's training process.  Two 
 nnviz / PyTorch of the same dtype, per model and dtype:
 * (a) "gui": nnviz trains with the window's snapshot cadence (a snapshot, i.e. the
   validation split's loss and accuracy and the layer probes, 30 times a second at most
-  and at most a ``Trainer._SNAPSHOT_SPACING``-th of the time) against PyTorch's bare
-  training epoch, which evaluates nothing: what watching the training costs;
+  and at most a ``Trainer._SNAPSHOT_SPACING``-th of the time, plus the history points
+  every 25 steps and at each epoch's end) against PyTorch's bare training epoch, which
+  evaluates nothing: what watching the training costs;
 * (b) "epoch": like with like: nnviz's epoch with one snapshot at its end (one
   evaluation of the validation split, and the probes) against PyTorch's epoch followed
   by one forward pass over the validation split without gradients (loss, accuracy),
@@ -40,6 +41,7 @@ from engine_speed import interleaved_epochs, torch_training_epoch   # same timin
 
 from nnviz.core import Experiment, Network, Trainer
 import nnviz.core.trainer as trainer_module
+from nnviz.gui.session_worker import RECORD_EVERY, SNAPSHOT_INTERVAL   # no Qt: the worker's settings
 
 from engine_speed import BATCH, ETA  # noqa: E402 - one setting for both benchmarks
 PHOTOS = {"name": "photos", "n_samples": 800, "seed": 0}
@@ -76,13 +78,16 @@ def supports_dtype() -> bool:
 def nnviz_epoch(dataset, model, dtype, cadence="gui"):
     """One nnviz training epoch as a callable, and the data set it trains on.
 
-    ``cadence`` "gui": snapshots 30 times a second at most, as the window asks;
-    "epoch": one snapshot, at the epoch's last step (every ``run()`` call has one).
+    ``cadence`` "gui": the window's training process's Trainer (snapshots 30 times a
+    second at most, and a history point every RECORD_EVERY steps and at the end of
+    every epoch); "epoch": one snapshot, at the epoch's last step (every ``run()``
+    call has one).
     """
     model = {**model, "dtype": dtype} if supports_dtype() else model
     exp = Experiment.from_dict({"dataset": dataset, "model": model, "training": {
         "optimizer": {"name": "adam", "eta": ETA}, "epochs": 10 ** 6, "batch_size": BATCH}})
-    pacing = {"snapshot_interval": 1 / 30} if cadence == "gui" else {"snapshot_every": 10 ** 9}
+    pacing = {"snapshot_interval": SNAPSHOT_INTERVAL, "record_every": RECORD_EVERY} \
+        if cadence == "gui" else {"snapshot_every": 10 ** 9}
     trainer = Trainer(exp, **pacing)
     steps = trainer.steps_per_epoch
 
