@@ -328,7 +328,9 @@ class Trainer:
         if len(X) == 0:
             return float("nan"), None
         out = self.predict(X)
-        loss = self.network.cost_value(out, Y) + 0.5 * self.l2 * self.network.l2_penalty()
+        loss = self.network.cost_value(out, Y)
+        if self.l2:   # the penalty sums every weight's square: not for nothing
+            loss += 0.5 * self.l2 * self.network.l2_penalty()
         acc = _count_correct(out, Y) / len(X) if self.classification else None
         return loss, acc
 
