@@ -1,7 +1,7 @@
 """How the engine's epoch time scales with the network, against PyTorch, in one run.
 
     python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|cnn|cnn32] [--blas-threads 1] [--clock cpu]
-                                        [--spacing 5]
+                                        [--spacing 10] [--records]
 
 Models (batch 32, Adam, lr 1e-3, cross-entropy on a softmax output):
 * MLPs on digits (1437 training samples, 360 for validation): 64-100-30-10,
@@ -15,9 +15,11 @@ same one thread (``--blas-threads``), as in the window's training process.  Two 
 nnviz / PyTorch of the same dtype, per model and dtype:
 * (a) "gui": nnviz trains with the window's snapshot cadence (a snapshot, i.e. the
   validation split's loss and accuracy and the layer probes, 30 times a second at most
-  and at most a ``Trainer._SNAPSHOT_SPACING``-th of the time, plus the history points
-  every 25 steps and at each epoch's end) against PyTorch's bare training epoch, which
-  evaluates nothing: what watching the training costs;
+  and at most a ``Trainer._SNAPSHOT_SPACING``-th of the time) against PyTorch's bare
+  training epoch, which evaluates nothing: what watching the training costs.  With
+  ``--records`` also the history points the window's Trainer records (every
+  RECORD_EVERY steps and at each epoch's end; every ``run()`` call here ends an epoch
+  with one anyway);
 * (b) "epoch": like with like: nnviz's epoch with one snapshot at its end (one
   evaluation of the validation split, and the probes) against PyTorch's epoch followed
   by one forward pass over the validation split without gradients (loss, accuracy),
@@ -75,18 +77,17 @@ def supports_dtype() -> bool:
     return "dtype" in Network.from_spec(mlp([4])).to_spec()
 
 
-def nnviz_epoch(dataset, model, dtype, cadence="gui"):
+def nnviz_epoch(dataset, model, dtype, cadence="gui", records=False):
     """One nnviz training epoch as a callable, and the data set it trains on.
 
-    ``cadence`` "gui": the window's training process's Trainer (snapshots 30 times a
-    second at most, and a history point every RECORD_EVERY steps and at the end of
-    every epoch); "epoch": one snapshot, at the epoch's last step (every ``run()``
-    call has one).
+    ``cadence`` "gui": snapshots 30 times a second at most, as the window's training
+    process asks (with ``records``, also its history points every RECORD_EVERY steps);
+    "epoch": one snapshot, at the epoch's last step (every ``run()`` call has one).
     """
     model = {**model, "dtype": dtype} if supports_dtype() else model
     exp = Experiment.from_dict({"dataset": dataset, "model": model, "training": {
         "optimizer": {"name": "adam", "eta": ETA}, "epochs": 10 ** 6, "batch_size": BATCH}})
-    pacing = {"snapshot_interval": SNAPSHOT_INTERVAL, "record_every": RECORD_EVERY} \
+    pacing = {"snapshot_interval": SNAPSHOT_INTERVAL, "record_every": RECORD_EVERY if records else None} \
         if cadence == "gui" else {"snapshot_every": 10 ** 9}
     trainer = Trainer(exp, **pacing)
     steps = trainer.steps_per_epoch
@@ -142,6 +143,8 @@ def main():
                         help="wall-clock or CPU seconds of this process (steadier under load)")
     parser.add_argument("--spacing", type=float,
                         help="Trainer._SNAPSHOT_SPACING for the gui runs (default: the Trainer's)")
+    parser.add_argument("--records", action="store_true",
+                        help="gui runs also record the window's history points (every 25 steps)")
     args = parser.parse_args()
     try:
         import torch
@@ -155,7 +158,8 @@ def main():
         trainer_module._SNAPSHOT_SPACING = args.spacing
 
     print(f"{args.clock} ms per epoch (best of {args.repeats}, taking turns), batch {BATCH}, Adam;"
-          f" snapshot spacing {trainer_module._SNAPSHOT_SPACING:g}; load average {_load()}")
+          f" snapshot spacing {trainer_module._SNAPSHOT_SPACING:g}"
+          f"{'; gui runs record history points' if args.records else ''}; load average {_load()}")
     print("ratio = nnviz / PyTorch, same dtype: (a) gui = nnviz with the window's snapshots vs PyTorch"
           " training only; (b) epoch = one validation pass per epoch on both sides")
     print(f"{'model':28s} {'dtype':7s} {'nnviz gui':>9s} {'nnviz ep':>9s}"
@@ -167,7 +171,8 @@ def main():
         runs = {}
         for dtype in dtypes:
             for cadence in ("gui", "epoch"):
-                runs[("nnviz", dtype, cadence)], data = nnviz_epoch(dataset, model, dtype, cadence)
+                runs[("nnviz", dtype, cadence)], data = nnviz_epoch(dataset, model, dtype, cadence,
+                                                                    args.records)
         if torch:
             for dtype in dtypes:
                 for cadence, validate in (("gui", False), ("epoch", True)):
