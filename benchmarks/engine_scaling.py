@@ -1,6 +1,6 @@
 """How the engine's epoch time scales with the network, against PyTorch, in one run.
 
-    python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|cnn|cnn32] [--blas-threads 1] [--clock cpu]
+    python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|mlp100|...|cnn|cnn32|...] [--blas-threads 1] [--clock cpu]
                                         [--spacing 10] [--records]
 
 Models (batch 32, Adam, lr 1e-3, cross-entropy on a softmax output):
@@ -65,10 +65,8 @@ def cnn(patch):
                        {"type": "dense", "units": 2, "activation": "softmax"}]}
 
 
-CASES = [("MLP 64-100-30-10", "mlp", {"name": "digits"}, mlp([100, 30])),
-         ("MLP 64-256-256-10", "mlp", {"name": "digits"}, mlp([256, 256])),
-         ("MLP 64-512-512-10", "mlp", {"name": "digits"}, mlp([512, 512])),
-         ("MLP 64-1024-1024-10", "mlp", {"name": "digits"}, mlp([1024, 1024]))] + [
+CASES = [(f"MLP 64-{'-'.join(map(str, hidden))}-10", f"mlp{hidden[0]}", {"name": "digits"}, mlp(hidden))
+         for hidden in ([100, 30], [256, 256], [512, 512], [1024, 1024])] + [
         (f"CNN 16-32 on {p}x{p} photos", f"cnn{p}", {**PHOTOS, "patch": p}, cnn(p)) for p in (16, 32, 64)]
 
 
@@ -136,7 +134,8 @@ def torch_epoch(dataset, model, dtype, validate=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", choices=("mlp", "cnn", "cnn16", "cnn32", "cnn64"))
+    parser.add_argument("--only", choices=("mlp", "mlp100", "mlp256", "mlp512", "mlp1024",
+                                           "cnn", "cnn16", "cnn32", "cnn64"))
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="threads for numpy's BLAS (PyTorch gets 1); 0: leave as is")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
