@@ -329,7 +329,7 @@ class Trainer:
             return float("nan"), None
         out = self.predict(X)
         loss = self.network.cost_value(out, Y)
-        if self.l2:   # the penalty sums every weight's square: not for nothing
+        if self.l2:   # else skip summing every weight squared only to multiply the sum by 0
             loss += 0.5 * self.l2 * self.network.l2_penalty()
         acc = _count_correct(out, Y) / len(X) if self.classification else None
         return loss, acc
