@@ -20,14 +20,15 @@ from .runs import RunState
 from .schedules import make_schedule
 from .snapshot import Snapshot
 
-# A time-based snapshot comes at least this many times the last one's cost after it: snapshots
-# (a validation pass and the probes) then take at most a tenth of the time, so a large
-# network is shown less often instead of training at half speed.  A trade-off measured on
-# the 32 px CNN (float32, a snapshot ~20 ms): a fifth made training 1.33x PyTorch's bare
-# epoch and the views move ~11 times a second; a tenth 1.24x and ~9 times a second (a
-# 64 px CNN, ~80 ms a snapshot: about once a second).  Cheap snapshots (under a tenth of
-# snapshot_interval) are not affected.
-_SNAPSHOT_SPACING = 10.0
+# A time-based snapshot comes at least this many times the last one's cost after it: those
+# snapshots (a validation pass and the probes) then take at most 1/15 of the time, so a
+# large network is shown less often instead of training at half speed.  A trade-off,
+# measured on the 32 px CNN (float32, ~19 ms a snapshot, one more at each epoch's end;
+# benchmarks/README.md): spacing 5 made an epoch 1.42x PyTorch's bare one and gave ~4.3
+# snapshots an epoch (~13 a second), 10 1.34x and ~3.0 (~9 a second), 15 1.24x and ~2.0
+# (~7 a second); a 64 px CNN (~80 ms a snapshot) is shown about once a second.  Cheap
+# snapshots (under 1/15 of snapshot_interval) are not affected.
+_SNAPSHOT_SPACING = 15.0
 # Evaluating a whole split: chunks of about _EVAL_BYTES of activations (they stay in
 # cache: a 32x32 CNN evaluates 1.4 times faster in chunks of 8 samples than of 160,
 # a 64x64 one 1.7 times), of 8 to _EVAL_CHUNK samples.
@@ -42,7 +43,7 @@ class Trainer:
 
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
     ``snapshot_interval`` seconds (default 0.05 s), or less often when a snapshot is
-    expensive (at most a tenth of the time goes to them), counted across ``run()`` calls;
+    expensive (at most 1/15 of the time goes to them), counted across ``run()`` calls;
     the first comes after step 1, and the last step of every ``run()`` has one.
     Stop requests and hyperparameter changes take effect between steps.
     ``training.schedule`` (if any) sets the learning rate at the start of every
