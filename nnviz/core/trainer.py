@@ -26,8 +26,8 @@ from .snapshot import Snapshot
 # measured on the 32 px CNN (float32, ~19 ms a snapshot, one more at each epoch's end;
 # benchmarks/README.md): spacing 5 made an epoch 1.42x PyTorch's bare one and gave ~4.3
 # snapshots an epoch (~13 a second), 10 1.34x and ~3.0 (~9 a second), 15 1.24x and ~2.0
-# (~7 a second); a 64 px CNN (~80 ms a snapshot) is shown about once a second.  Cheap
-# snapshots (under 1/15 of snapshot_interval) are not affected.
+# (~7 a second); a 64 px CNN (~95 ms a snapshot) gets a time-based one every 1.4 s.
+# Cheap snapshots (under 1/15 of snapshot_interval) are not affected.
 _SNAPSHOT_SPACING = 15.0
 # Evaluating a whole split: chunks of about _EVAL_BYTES of activations (they stay in
 # cache: a 32x32 CNN evaluates 1.4 times faster in chunks of 8 samples than of 160,
