@@ -189,6 +189,7 @@ def test_relu_reuses_its_zeros_for_every_size_and_dtype():
     """ReLU keeps an array of zeros for max(z, 0): larger, smaller, other-dtype batches."""
     relu = make_activation("relu")
     rng = np.random.default_rng(0)
+    first = relu.forward(np.ones((4, 5)))
     for shape, dtype in [((4, 5), np.float64), ((8, 3, 4, 4), np.float64), ((2, 5), np.float64),
                          ((8, 3, 4, 4), np.float32), ((3, 7), np.float64)]:
         z = rng.normal(size=shape).astype(dtype)
@@ -197,6 +198,7 @@ def test_relu_reuses_its_zeros_for_every_size_and_dtype():
         np.testing.assert_array_equal(a, np.where(z > 0, z, 0))
         a[...] = 7.0                      # the caller owns the output: the zeros stay zeros
     np.testing.assert_array_equal(relu.forward(-np.ones((4, 5))), np.zeros((4, 5)))
+    np.testing.assert_array_equal(first, np.ones((4, 5)))    # no output shares memory
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
