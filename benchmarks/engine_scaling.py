@@ -1,29 +1,40 @@
 """How the engine's epoch time scales with the network, against PyTorch, in one run.
 
-    python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|cnn] [--blas-threads 1] [--clock cpu]
-                                        [--snapshots gui|epoch]
+    python benchmarks/engine_scaling.py [--repeats 5] [--only mlp|mlp100|...|cnn|cnn32|...] [--blas-threads 1] [--clock cpu]
+                                        [--spacing 10] [--records]
 
 Models (batch 32, Adam, lr 1e-3, cross-entropy on a softmax output):
-* MLPs on digits (1437 training samples): 64-100-30-10, 64-256-256-10,
-  64-512-512-10, 64-1024-1024-10, ReLU hidden layers;
-* the 2-conv CNN on photo patches (``photos``, 800 patches, 640 for training):
-  conv 16 3x3 "same" + ReLU, maxpool 2, conv 32 3x3 "same" + ReLU, maxpool 2,
-  flatten, dense 2 softmax; patches of 16, 32 and 64 pixels.
-Each runs in nnviz float32 and float64 (``model.dtype``; probes 30 times a second,
-as the GUI asks) and in PyTorch float32 and float64 (``torch.set_num_threads(1)``) when
-it is installed. BLAS under numpy gets the same one thread (``--blas-threads``).
-Printed: the best ms per epoch of ``--repeats`` epochs after a warm-up epoch, the four
-runs of a model taking turns (``engine_speed.interleaved_epochs``), and the ratios
-nnviz / PyTorch of the same dtype, measured in the same process.  ``--clock cpu`` times
-CPU seconds of the process instead of wall-clock seconds: steadier on a shared machine.
-``--snapshots epoch`` leaves out the GUI's snapshots (validation pass and probes; PyTorch
-does neither) but the two every ``run()`` call makes, at its first and last step: it
-shows how much of the ratio is the training step itself.
+* MLPs on digits (1437 training samples, 360 for validation): 64-100-30-10,
+  64-256-256-10, 64-512-512-10, 64-1024-1024-10, ReLU hidden layers;
+* the 2-conv CNN on photo patches (``photos``, 800 patches: 640 for training, 160
+  for validation): conv 16 3x3 "same" + ReLU, maxpool 2, conv 32 3x3 "same" + ReLU,
+  maxpool 2, flatten, dense 2 softmax; patches of 16, 32 and 64 pixels.
+Each runs in nnviz float32 and float64 (``model.dtype``) and in PyTorch float32 and
+float64 (``torch.set_num_threads(1)``) when it is installed; BLAS under numpy gets the
+same one thread (``--blas-threads``), as in the window's training process.  Two ratios
+nnviz / PyTorch of the same dtype, per model and dtype:
+* (a) "gui": nnviz trains with the window's snapshot cadence (a snapshot, i.e. the
+  validation split's loss and accuracy and the layer probes, 30 times a second at most
+  and at most a ``Trainer._SNAPSHOT_SPACING``-th of the time) against PyTorch's bare
+  training epoch, which evaluates nothing: what watching the training costs.  With
+  ``--records`` also the history points the window's Trainer records (every
+  RECORD_EVERY steps and at each epoch's end; every ``run()`` call here ends an epoch
+  with one anyway);
+* (b) "epoch": like with like: nnviz's epoch with one snapshot at its end (one
+  evaluation of the validation split, and the probes) against PyTorch's epoch followed
+  by one forward pass over the validation split without gradients (loss, accuracy),
+  a normal PyTorch training loop.
+Printed: the best ms per epoch of ``--repeats`` epochs after a warm-up epoch, the eight
+runs of a model taking turns (``engine_speed.interleaved_epochs``), measured in the same
+process, and the load average before and after.  ``--clock cpu`` times CPU seconds of the
+process instead of wall-clock seconds: steadier on a shared machine.  ``--spacing``
+overrides ``_SNAPSHOT_SPACING`` for the "gui" runs (to measure that trade-off).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -31,6 +42,8 @@ import numpy as np
 from engine_speed import interleaved_epochs, torch_training_epoch   # same timing, same loop
 
 from nnviz.core import Experiment, Network, Trainer
+import nnviz.core.trainer as trainer_module
+from nnviz.gui.session_worker import RECORD_EVERY, SNAPSHOT_INTERVAL   # no Qt: the worker's settings
 
 from engine_speed import BATCH, ETA  # noqa: E402 - one setting for both benchmarks
 PHOTOS = {"name": "photos", "n_samples": 800, "seed": 0}
@@ -52,11 +65,9 @@ def cnn(patch):
                        {"type": "dense", "units": 2, "activation": "softmax"}]}
 
 
-CASES = [("MLP 64-100-30-10", "mlp", {"name": "digits"}, mlp([100, 30])),
-         ("MLP 64-256-256-10", "mlp", {"name": "digits"}, mlp([256, 256])),
-         ("MLP 64-512-512-10", "mlp", {"name": "digits"}, mlp([512, 512])),
-         ("MLP 64-1024-1024-10", "mlp", {"name": "digits"}, mlp([1024, 1024]))] + [
-        (f"CNN 16-32 on {p}x{p} photos", "cnn", {**PHOTOS, "patch": p}, cnn(p)) for p in (16, 32, 64)]
+CASES = [(f"MLP 64-{'-'.join(map(str, hidden))}-10", f"mlp{hidden[0]}", {"name": "digits"}, mlp(hidden))
+         for hidden in ([100, 30], [256, 256], [512, 512], [1024, 1024])] + [
+        (f"CNN 16-32 on {p}x{p} photos", f"cnn{p}", {**PHOTOS, "patch": p}, cnn(p)) for p in (16, 32, 64)]
 
 
 def supports_dtype() -> bool:
@@ -64,12 +75,18 @@ def supports_dtype() -> bool:
     return "dtype" in Network.from_spec(mlp([4])).to_spec()
 
 
-def nnviz_epoch(dataset, model, dtype, snapshots="gui"):
+def nnviz_epoch(dataset, model, dtype, cadence="gui", records=False):
+    """One nnviz training epoch as a callable, and the data set it trains on.
+
+    ``cadence`` "gui": snapshots 30 times a second at most, as the window's training
+    process asks (with ``records``, also its history points every RECORD_EVERY steps);
+    "epoch": one snapshot, at the epoch's last step (every ``run()`` call has one).
+    """
     model = {**model, "dtype": dtype} if supports_dtype() else model
     exp = Experiment.from_dict({"dataset": dataset, "model": model, "training": {
         "optimizer": {"name": "adam", "eta": ETA}, "epochs": 10 ** 6, "batch_size": BATCH}})
-    pacing = {"snapshot_interval": 1 / 30} if snapshots == "gui" else \
-        {"snapshot_every": 10 ** 9, "probes": False}
+    pacing = {"snapshot_interval": SNAPSHOT_INTERVAL, "record_every": RECORD_EVERY if records else None} \
+        if cadence == "gui" else {"snapshot_every": 10 ** 9}
     trainer = Trainer(exp, **pacing)
     steps = trainer.steps_per_epoch
 
@@ -102,28 +119,31 @@ def torch_model(model, torch):
     return nn.Sequential(*modules)  # the softmax is in CrossEntropyLoss
 
 
-def torch_epoch(dataset, model, dtype):
+def torch_epoch(dataset, model, dtype, validate=False):
+    """One PyTorch training epoch as a callable; with ``validate``, and a validation pass."""
     import torch
 
     torch.manual_seed(0)
     torch_dtype = getattr(torch, dtype)
     net = torch_model(model, torch).to(torch_dtype)
-    X = torch.tensor(np.asarray(dataset.X_train, dtype=dtype))
-    y = torch.tensor(dataset.y_train)
-    return torch_training_epoch(torch, net, X, y)
+    tensors = lambda X, y: (torch.tensor(np.asarray(X, dtype=dtype)), torch.tensor(y))  # noqa: E731
+    validation = tensors(dataset.X_val, dataset.y_val) if validate else None
+    return torch_training_epoch(torch, net, *tensors(dataset.X_train, dataset.y_train), validation)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", choices=("mlp", "cnn"))
+    parser.add_argument("--only", choices=("mlp", "mlp100", "mlp256", "mlp512", "mlp1024",
+                                           "cnn", "cnn16", "cnn32", "cnn64"))
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="threads for numpy's BLAS (PyTorch gets 1); 0: leave as is")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall-clock or CPU seconds of this process (steadier under load)")
-    parser.add_argument("--snapshots", choices=("gui", "epoch"), default="gui",
-                        help="gui: probes and validation 30 times a second (as the window asks); "
-                             "epoch: only at each epoch's first and last step")
+    parser.add_argument("--spacing", type=float,
+                        help="Trainer._SNAPSHOT_SPACING for the gui runs (default: the Trainer's)")
+    parser.add_argument("--records", action="store_true",
+                        help="gui runs also record the window's history points (every 25 steps)")
     args = parser.parse_args()
     try:
         import torch
@@ -133,31 +153,46 @@ def main():
     if args.blas_threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.blas_threads, user_api="blas")
+    if args.spacing is not None:
+        trainer_module._SNAPSHOT_SPACING = args.spacing
 
-    header = (f"{'model':28s} {'nnviz f32':>10s} {'nnviz f64':>10s}"
-              + (f" {'torch f32':>10s} {'torch f64':>10s} {'f32 ratio':>9s} {'f64 ratio':>9s}" if torch else ""))
     print(f"{args.clock} ms per epoch (best of {args.repeats}, taking turns), batch {BATCH}, Adam;"
-          f" ratio = nnviz / PyTorch; nnviz snapshots: {args.snapshots}")
-    print(header)
+          f" snapshot spacing {trainer_module._SNAPSHOT_SPACING:g}"
+          f"{'; gui runs record history points' if args.records else ''}; load average {_load()}")
+    print("ratio = nnviz / PyTorch, same dtype: (a) gui = nnviz with the window's snapshots vs PyTorch"
+          " training only; (b) epoch = one validation pass per epoch on both sides")
+    print(f"{'model':28s} {'dtype':7s} {'nnviz gui':>9s} {'nnviz ep':>9s}"
+          + (f" {'torch':>9s} {'torch+val':>9s} {'(a) gui':>8s} {'(b) epoch':>9s}" if torch else ""))
+    dtypes = DTYPES if supports_dtype() else ("float64",)
     for title, kind, dataset, model in CASES:
-        if args.only and kind != args.only:
+        if args.only and not kind.startswith(args.only):
             continue
         runs = {}
-        for dtype in (DTYPES if supports_dtype() else ("float64",)):
-            runs[("nnviz", dtype)], data = nnviz_epoch(dataset, model, dtype, args.snapshots)
+        for dtype in dtypes:
+            for cadence in ("gui", "epoch"):
+                runs[("nnviz", dtype, cadence)], data = nnviz_epoch(dataset, model, dtype, cadence,
+                                                                    args.records)
         if torch:
-            runs.update({("torch", dtype): torch_epoch(data, model, dtype) for dtype in DTYPES})
+            for dtype in dtypes:
+                for cadence, validate in (("gui", False), ("epoch", True)):
+                    runs[("torch", dtype, cadence)] = torch_epoch(data, model, dtype, validate)
         best = interleaved_epochs(runs, args.repeats,
                                   time.process_time if args.clock == "cpu" else time.perf_counter)
-        ours = {dtype: best.get(("nnviz", dtype), float("nan")) for dtype in DTYPES}
-        line = f"{title:28s} {1e3 * ours['float32']:10.1f} {1e3 * ours['float64']:10.1f}"
-        if torch:
-            ref = {dtype: best[("torch", dtype)] for dtype in DTYPES}
-            line += (f" {1e3 * ref['float32']:10.1f} {1e3 * ref['float64']:10.1f}"
-                     f" {ours['float32'] / ref['float32']:9.2f} {ours['float64'] / ref['float64']:9.2f}")
-        print(line, flush=True)
+        for dtype in dtypes:
+            ours = [best[("nnviz", dtype, cadence)] for cadence in ("gui", "epoch")]
+            line = f"{title:28s} {dtype:7s} {1e3 * ours[0]:9.1f} {1e3 * ours[1]:9.1f}"
+            if torch:
+                ref = [best[("torch", dtype, cadence)] for cadence in ("gui", "epoch")]
+                line += (f" {1e3 * ref[0]:9.1f} {1e3 * ref[1]:9.1f}"
+                         f" {ours[0] / ref[0]:8.2f} {ours[1] / ref[1]:9.2f}")
+            print(line, flush=True)
+    print(f"load average at the end: {_load()}")
     if not torch:
         print("(PyTorch is not installed: `pip install torch` to add it as the reference)")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -142,18 +142,29 @@ def torch_epoch(X, y, cnn):
     return torch_training_epoch(torch, model, Xt, torch.tensor(y))
 
 
-def torch_training_epoch(torch, model, X, y):
-    """One epoch of PyTorch's shuffled Adam mini-batches on (X, y), as a callable."""
+def torch_training_epoch(torch, model, X, y, validation=None):
+    """One epoch of PyTorch's shuffled Adam mini-batches on (X, y), as a callable.
+
+    With ``validation`` (X_val, y_val) the epoch ends as a normal PyTorch loop's does:
+    one forward pass over the validation split without gradients, its loss and accuracy.
+    """
     opt = torch.optim.Adam(model.parameters(), lr=ETA)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def run_epoch():
+        model.train()
         order = torch.randperm(len(X))
         for start in range(0, len(X), BATCH):
             idx = order[start:start + BATCH]
             opt.zero_grad()
             loss_fn(model(X[idx]), y[idx]).backward()
             opt.step()
+        if validation is not None:
+            X_val, y_val = validation
+            model.eval()
+            with torch.no_grad():
+                out = model(X_val)
+                float(loss_fn(out, y_val)), float((out.argmax(1) == y_val).float().mean())
     return run_epoch
 
 

@@ -4,7 +4,10 @@ Every layer works on a mini-batch: ``forward(x, training)`` caches what
 ``backward(grad_out)`` needs, ``backward`` fills ``grads`` (same keys and shapes
 as ``params``) and returns the gradient with respect to the layer's input.
 Dense and conv2d layers carry their activation, so probes can see z, a and
-dC/dz (``delta``) of the same layer.
+dC/dz (``delta``) of the same layer.  At evaluation (``training=False``) they
+cache nothing: a validation pass or a view's forward pass between a training
+step and its snapshot leaves that step's z, a and delta for the probes, and
+skips the stores a pass without backward does not need.
 """
 
 from __future__ import annotations
@@ -175,7 +178,9 @@ class ActivatedLayer(Layer):
         self.activation = make_activation(act, **options)
 
     def forward(self, x, training):
-        self.z = self._linear(x, training)
+        if not training:   # keep z and a of the last training batch (the probes read them)
+            return self.activation.forward(self._linear(x, False))
+        self.z = self._linear(x, True)
         self.a = self.activation.forward(self.z)
         return self.a
 
@@ -217,7 +222,8 @@ class Dense(ActivatedLayer):
         return out
 
     def _linear(self, x, training):
-        self.x = x
+        if training:
+            self.x = x
         z = x @ self.params["W"]
         z += self.params["b"]
         return z
@@ -305,7 +311,8 @@ class Conv2D(ActivatedLayer):
         wb = bufs["wb"]
         np.copyto(wb[:, :-1], self.params["W"].reshape(f, -1))
         wb[:, -1] = self.params["b"]
-        self._bufs = bufs
+        if training:
+            self._bufs = bufs
         return np.matmul(wb, bufs["cols"]).reshape(n, f, oh, ow)
 
     def _linear_backward(self, delta, need_input_grad):

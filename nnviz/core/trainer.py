@@ -20,10 +20,15 @@ from .runs import RunState
 from .schedules import make_schedule
 from .snapshot import Snapshot
 
-# A time-based snapshot comes at least this many times the last one's cost after it: snapshots
-# (a validation pass and the probes) then take at most a fifth of the time, so a large
-# network is shown less often instead of training at half speed.
-_SNAPSHOT_SPACING = 5.0
+# A time-based snapshot comes at least this many times the last one's cost after it: those
+# snapshots (a validation pass and the probes) then take at most 1/15 of the time, so a
+# large network is shown less often instead of training at half speed.  A trade-off,
+# measured on the 32 px CNN (float32, ~19 ms a snapshot, one more at each epoch's end;
+# benchmarks/README.md): spacing 5 made an epoch 1.42x PyTorch's bare one and gave ~4.3
+# snapshots an epoch (~13 a second), 10 1.34x and ~3.0 (~9 a second), 15 1.24x and ~2.0
+# (~7 a second); a 64 px CNN (~95 ms a snapshot) gets a time-based one every 1.4 s.
+# Cheap snapshots (under 1/15 of snapshot_interval) are not affected.
+_SNAPSHOT_SPACING = 15.0
 # Evaluating a whole split: chunks of about _EVAL_BYTES of activations (they stay in
 # cache: a 32x32 CNN evaluates 1.4 times faster in chunks of 8 samples than of 160,
 # a 64x64 one 1.7 times), of 8 to _EVAL_CHUNK samples.
@@ -38,7 +43,7 @@ class Trainer:
 
     ``run()`` yields immutable Snapshots every ``snapshot_every`` steps, or every
     ``snapshot_interval`` seconds (default 0.05 s), or less often when a snapshot is
-    expensive (at most a fifth of the time goes to them), counted across ``run()`` calls;
+    expensive (at most 1/15 of the time goes to them), counted across ``run()`` calls;
     the first comes after step 1, and the last step of every ``run()`` has one.
     Stop requests and hyperparameter changes take effect between steps.
     ``training.schedule`` (if any) sets the learning rate at the start of every
@@ -281,17 +286,13 @@ class Trainer:
             return self._snapshot(done)
 
     def _snapshot(self, done: bool) -> Snapshot:
-        net = self.network
+        # Probes first: they read the z, a and delta the last training step left in the
+        # layers, which a validation pass would overwrite with its last chunk's.
+        probes = self._probes()
         val_loss, val_acc = self._evaluate(self.dataset.X_val, self.Y_val)
         count = max(self._run_count, 1)
         train_loss = self._run_loss / count if self._run_count else float("nan")
         train_acc = (self._run_correct / count if self._run_count else None) if self.classification else None
-        probes = ()
-        if self.step_count > 0 and self.probes:
-            before = self._weights_before or [None] * len(net.weighted_layers)
-            probes = tuple(probe_layer(layer, w, self._grad_scale, w0)
-                           for layer, w, w0 in zip(net.weighted_layers, before,
-                                                   self.initial_weight_norms))
         snap = Snapshot(
             step=self.step_count, epoch=max(self.epoch, 0),
             epoch_progress=self.samples_seen / len(self._order),
@@ -305,6 +306,15 @@ class Trainer:
             self._candidate = self._copy_params()
         self._reset_running()
         return snap
+
+    def _probes(self) -> tuple:
+        """One probe per weighted layer, of the last training step's batch."""
+        net = self.network
+        if self.step_count == 0 or not self.probes:
+            return ()
+        before = self._weights_before or [None] * len(net.weighted_layers)
+        return tuple(probe_layer(layer, w, self._grad_scale, w0)
+                     for layer, w, w0 in zip(net.weighted_layers, before, self.initial_weight_norms))
 
     def evaluate(self) -> dict:
         """Loss and accuracy on the whole training and validation splits."""
@@ -323,7 +333,9 @@ class Trainer:
         if len(X) == 0:
             return float("nan"), None
         out = self.predict(X)
-        loss = self.network.cost_value(out, Y) + 0.5 * self.l2 * self.network.l2_penalty()
+        loss = self.network.cost_value(out, Y)
+        if self.l2:   # else skip summing every weight squared only to multiply the sum by 0
+            loss += 0.5 * self.l2 * self.network.l2_penalty()
         acc = _count_correct(out, Y) / len(X) if self.classification else None
         return loss, acc
 

@@ -185,6 +185,22 @@ def test_activation_derivatives_match_autograd(name):
     np.testing.assert_allclose(act.backward(z, act.forward(z), grad_a), expected, rtol=1e-9, atol=1e-12)
 
 
+def test_relu_reuses_its_zeros_for_every_size_and_dtype():
+    """ReLU keeps an array of zeros for max(z, 0): larger, smaller, other-dtype batches."""
+    relu = make_activation("relu")
+    rng = np.random.default_rng(0)
+    first = relu.forward(np.ones((4, 5)))
+    for shape, dtype in [((4, 5), np.float64), ((8, 3, 4, 4), np.float64), ((2, 5), np.float64),
+                         ((8, 3, 4, 4), np.float32), ((3, 7), np.float64)]:
+        z = rng.normal(size=shape).astype(dtype)
+        a = relu.forward(z)
+        assert a.dtype == dtype and a.shape == shape
+        np.testing.assert_array_equal(a, np.where(z > 0, z, 0))
+        a[...] = 7.0                      # the caller owns the output: the zeros stay zeros
+    np.testing.assert_array_equal(relu.forward(-np.ones((4, 5))), np.zeros((4, 5)))
+    np.testing.assert_array_equal(first, np.ones((4, 5)))    # no output shares memory
+
+
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activations_are_stable_for_huge_inputs(name):
     act = make_activation(name)

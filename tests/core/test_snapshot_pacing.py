@@ -53,13 +53,13 @@ def test_cheap_snapshots_come_every_interval(monkeypatch):
     assert gaps <= {49, 50} and len(steps) == pytest.approx(400 / 50 + 2, abs=1)
 
 
-def test_costly_snapshots_take_at_most_a_fifth_of_the_time(monkeypatch):
-    cost = 0.040                       # 40 ms: 30 per second would be most of the time
+def test_costly_snapshots_take_at_most_a_fifteenth_of_the_time(monkeypatch):
+    cost = 0.020                       # 20 ms: 30 per second would be most of the time
     steps = paced_run(monkeypatch, snapshot_cost=cost, steps=1000)
     gaps = [b - a for a, b in zip(steps[1:-1], steps[2:-1])]   # between time-based ones
     assert gaps
     for gap in gaps:                   # each cycle: `gap` steps of 1 ms and one snapshot
-        assert cost / (cost + 0.001 * gap) == pytest.approx(0.2, abs=0.01)
+        assert cost / (cost + 0.001 * gap) == pytest.approx(1 / 15, abs=0.004)
 
 
 def test_the_interval_counts_across_run_calls(monkeypatch):

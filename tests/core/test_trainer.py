@@ -159,3 +159,62 @@ def test_extend_trains_on_from_the_current_weights():
     assert not np.array_equal(trainer.network.layers[0].params["W"], weights)   # trained on
     with pytest.raises(SpecError, match="epochs"):
         trainer.extend(0)
+
+
+def recording_batches(trainer):
+    """Make every training step record (z, a) of each weighted layer for its batch."""
+    seen = []
+    compute = trainer.network.compute_gradients
+
+    def recorded(X, Y, l2=0.0):
+        loss = compute(X, Y, l2)
+        seen.append([(layer.z.copy(), layer.a.copy()) for layer in trainer.network.weighted_layers])
+        return loss
+    trainer.network.compute_gradients = recorded
+    return seen
+
+
+def relu_experiment():
+    return experiment(layers=[{"type": "dense", "units": 16, "activation": "relu"},
+                              {"type": "dense", "units": 2, "activation": "softmax"}], init="he")
+
+
+def test_probes_describe_the_training_batch_not_the_validation_split():
+    trainer = Trainer(relu_experiment(), snapshot_every=3)
+    seen = recording_batches(trainer)
+    snaps = list(trainer.run(max_steps=6))
+    assert [s.step for s in snaps] == [1, 3, 6]
+    for snap in snaps:
+        z, a = seen[snap.step - 1][0]
+        probe = snap.layers[0]
+        assert probe.act_mean == pytest.approx(float(a.mean()), rel=1e-12)
+        assert probe.act_std == pytest.approx(float(a.std()), rel=1e-12)
+        assert probe.dead_fraction == pytest.approx(1.0 - np.mean((z > 0).any(axis=0)))
+        assert probe.inactive_fraction == pytest.approx(1.0 - np.mean(z > 0))
+    # ... which is not what the validation split gives (the probes read it before the fix)
+    val = trainer.network.activations(trainer.dataset.X_val)[0]
+    assert abs(float(val.mean()) - snaps[-1].layers[0].act_mean) > 1e-3
+
+
+def digits_cnn_experiment():
+    return Experiment.from_dict({
+        "dataset": {"name": "digits"},
+        "model": {"input_shape": [1, 8, 8], "cost": "cross_entropy", "init": "he", "seed": 0,
+                  "layers": [{"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same",
+                              "activation": "relu"},
+                             {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+                             {"type": "dense", "units": 10, "activation": "softmax"}]},
+        "training": {"optimizer": {"name": "adam", "eta": 0.01}, "epochs": 1, "batch_size": 16}})
+
+
+@pytest.mark.parametrize("make", [relu_experiment, digits_cnn_experiment])
+def test_an_evaluation_pass_before_a_snapshot_leaves_its_probes_alone(make):
+    """The window's views run forward passes between steps: the probes still show the step."""
+    plain, viewed = Trainer(make()), Trainer(make())
+    for trainer in (plain, viewed):
+        trainer.step()
+    viewed.network.forward(viewed.dataset.X_val[:5], training=False)
+    for a, b in zip(plain.snapshot().layers, viewed.snapshot().layers):
+        assert (a.act_mean, a.act_std, a.dead_fraction, a.delta_norm) == \
+               (b.act_mean, b.act_std, b.dead_fraction, b.delta_norm)
+        np.testing.assert_array_equal(a.act_sample, b.act_sample)
