@@ -575,3 +575,13 @@ def test_activation_view_fits_a_narrow_projector_dock(activation_view, make_snap
     assert [name for name, *_ in legend.entries] == [f"dense {i}" for i in range(1, 7)]
     assert fraction.getPlotItem().legend is None
     assert all(p.legend is None for p in activation_view.hist_plots.values())
+
+
+def test_banner_never_breaks_a_norm_over_two_lines(gradient_view, make_snapshot):
+    """Qt breaks lines after "/": "(‖∂C/" then "∂z‖)" on a projector; the banner's
+    norms carry a word joiner after the slash instead."""
+    from nnviz.gui.views.gradient_view import _whole_formulas
+    assert _whole_formulas("x ‖∂C/∂z‖ and ‖a b‖ / 2") == "x ‖∂C/\u2060∂z‖ and ‖a\u00a0b‖ / 2"
+    feed(gradient_view, [vanishing(s, make_snapshot) for s in range(1, 4)])
+    text = gradient_view.banner.text()
+    assert "‖∂C/\u2060∂z‖" in text and "‖∂C/∂z‖" not in text.replace("Show ‖∂C/∂z‖", "")

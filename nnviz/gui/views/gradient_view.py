@@ -383,8 +383,10 @@ class GradientView(QWidget, RunFollower):
             link = (f' <a href="{diagnosis.quantity}">Show '
                     f"{html.escape(diagnosis.quantity_label)}</a>")
         first = _SENTENCE_END.split(rest, maxsplit=1)[0]
-        self._banner_texts = (f"<b>⚠ {html.escape(head)}:</b> {html.escape(rest)}{link}",
-                              f"<b>⚠ {html.escape(head)}:</b> {html.escape(first)}{link}",
+        head_html, rest_html, first_html = (_whole_formulas(html.escape(t))
+                                            for t in (head, rest, first))
+        self._banner_texts = (f"<b>⚠ {head_html}:</b> {rest_html}{link}",
+                              f"<b>⚠ {head_html}:</b> {first_html}{link}",
                               diagnosis.details or "", f"{head}: {rest}")
         self._fit_banner()
         self.banner.show()
@@ -414,6 +416,16 @@ class GradientView(QWidget, RunFollower):
         bg, border = ("#FFC9B0", "#D55E00") if severe else ("#FFE3A3", "#E69F00")
         pt = plotstyle.point_size(self._scale) * 1.1
         self.banner.setStyleSheet(_BANNER_STYLE.format(bg=bg, border=border, pt=pt))
+
+
+_FORMULA = re.compile(r"‖[^‖]*‖")
+
+
+def _whole_formulas(text: str) -> str:
+    """Text in which a norm such as ‖∂C/∂z‖ is never broken over two lines: Qt may
+    break after "/", so a word joiner (U+2060) follows it, and spaces do not break."""
+    return _FORMULA.sub(lambda m: m.group(0).replace("/", "/\u2060").replace(" ", "\u00a0"),
+                        text)
 
 
 def _short_name(name: str) -> str:
