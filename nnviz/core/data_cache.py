@@ -13,7 +13,9 @@ scikit-learn and NumPy versions.  A missing, unreadable or corrupt file is made
 again; a cache that cannot be written is skipped: the cache only ever saves time.
 
 ``NNVIZ_CACHE_DIR`` chooses the folder; set to an empty string it turns the
-cache off.  The default is ``$XDG_CACHE_HOME/nnviz`` or ``~/.cache/nnviz``.
+cache off.  The default is ``$XDG_CACHE_HOME/nnviz`` or ``~/.cache/nnviz``.  The
+folder holds at most MAX_BYTES: the files used longest ago go first (a grid search
+over seeds makes a file per seed), and a data set over a quarter of that is not kept.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import numpy as np
 
 #: bumped when the layout of the files changes
 FORMAT = 1
+#: the most the cache folder holds; the files used longest ago are removed beyond it
+MAX_BYTES = 256 * 2**20
 
 
 def cache_dir() -> Path | None:
@@ -54,7 +58,9 @@ def cached_arrays(key: Mapping, make: Callable[[], dict[str, np.ndarray]]) -> di
     arrays = _read(path)
     if arrays is None:
         arrays = make()
-        _write(path, arrays)
+        if sum(a.nbytes for a in arrays.values()) <= MAX_BYTES // 4:
+            _write(path, arrays)
+            _prune(folder, keep=path)
     return arrays
 
 
@@ -80,9 +86,30 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
     """The arrays of a cache file, or None if it is missing or cannot be read as one."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {name: np.array(data[name]) for name in data.files}
+            arrays = {name: np.array(data[name]) for name in data.files}
     except Exception:       # missing, truncated, not a zip, an object array: make it again
         return None
+    try:
+        os.utime(path)      # used now: the last to go when the folder is pruned
+    except OSError:
+        pass
+    return arrays
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove the files used longest ago until the folder holds at most MAX_BYTES."""
+    try:
+        files = [(f.stat().st_mtime, f.stat().st_size, f) for f in folder.glob("*.npz")]
+    except OSError:
+        return
+    total = 0
+    for _, size, file in sorted(files, key=lambda entry: entry[0], reverse=True):
+        total += size
+        if total > MAX_BYTES and file != keep:
+            try:
+                file.unlink()
+            except OSError:
+                pass
 
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:

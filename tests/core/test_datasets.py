@@ -504,3 +504,41 @@ def test_csv_files_are_read_every_time(tmp_path, monkeypatch):
     second = load_dataset({"name": "csv", "path": str(table)})
     assert not (tmp_path / "cache").exists()
     assert not np.array_equal(first.X_train, second.X_train)
+
+
+def test_the_cache_folder_keeps_to_its_size_dropping_what_was_used_longest_ago(
+        tmp_path, monkeypatch):
+    import os
+    import time
+    from nnviz.core import data_cache
+
+    def moons(seed):
+        return {"name": "moons", "n_samples": 2000, "seed": seed}
+
+    def stem(seed):
+        return data_cache._digest({"dataset": datasets.normalise_spec(moons(seed))})
+
+    monkeypatch.setenv("NNVIZ_CACHE_DIR", str(tmp_path))
+    load_dataset(moons(0))
+    size = next(tmp_path.glob("*.npz")).stat().st_size
+    monkeypatch.setattr(data_cache, "MAX_BYTES", int(size * 4.5))    # room for four
+    for seed in range(1, 5):
+        load_dataset(moons(seed))
+    names = {f.stem for f in tmp_path.glob("*.npz")}
+    assert len(names) == 4 and stem(0) not in names               # the oldest went
+    for i, f in enumerate(sorted(tmp_path.glob("*.npz"), key=lambda f: f.stem != stem(2))):
+        used = time.time() - 1000 + 10 * i        # long unused, seed 2 the longest…
+        os.utime(f, (used, used))
+    load_dataset(moons(2))                        # …but read again now
+    load_dataset(moons(9))                        # and a new one is made
+    files = list(tmp_path.glob("*.npz"))
+    assert len(files) == 4 and sum(f.stat().st_size for f in files) <= data_cache.MAX_BYTES
+    assert {stem(2), stem(9)} <= {f.stem for f in files}
+
+
+def test_a_data_set_too_big_for_the_cache_is_made_but_not_kept(tmp_path, monkeypatch):
+    from nnviz.core import data_cache
+    monkeypatch.setenv("NNVIZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(data_cache, "MAX_BYTES", 4 * 1000)
+    assert load_dataset({"name": "moons", "n_samples": 2000}).X_train.shape == (1600, 2)
+    assert not list(tmp_path.glob("*.npz"))
