@@ -106,28 +106,26 @@ def click(qtbot, widget):
 
 
 # ------------------------------------------------------------------ memory
-def peak_rss(pid: int | str = "self") -> int | None:
-    """The peak resident memory (VmHWM) of a process in bytes; None once it is gone."""
+def _status_bytes(pid: int | str, field: str) -> int | None:
+    """A memory field (``VmHWM``, ``VmRSS``) of /proc/PID/status in bytes; None if unknown."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
-        return None
+        pass
     return None
+
+
+def peak_rss(pid: int | str = "self") -> int | None:
+    """The peak resident memory (VmHWM) of a process in bytes; None once it is gone."""
+    return _status_bytes(pid, "VmHWM")
 
 
 def rss(pid: int | str = "self") -> int:
     """The resident memory (VmRSS) of a process in bytes now; 0 if unknown."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _status_bytes(pid, "VmRSS") or 0
 
 
 def reset_peak_rss() -> bool:
