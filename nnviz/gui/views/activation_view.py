@@ -78,9 +78,10 @@ class ActivationView(QWidget, RunFollower):
         self.hist_canvas = pg.GraphicsLayoutWidget()
         self.fraction_plot = plotstyle.make_plot(
             "Saturated units (solid) and dead units (dashed)", "epoch", "fraction of units")
-        self.texts = [FittedTexts(self.fraction_plot, title=(
+        self.fraction_texts = FittedTexts(self.fraction_plot, title=(
             "Saturated units (solid) and dead units (dashed)", "Saturated (solid), dead (dashed)",
-            "Saturated, dead units"), left=("fraction of units", "fraction", ""))]
+            "Saturated, dead units"), left=("fraction of units", "fraction", ""))
+        self.hist_texts: list[FittedTexts] = []
         # one legend for both halves (a layer has the same colour in each), under the
         # plots: a legend inside a plot's layout made it wider than a projector's dock
         self.legend = plotstyle.LegendStrip()
@@ -138,7 +139,7 @@ class ActivationView(QWidget, RunFollower):
         plotstyle.apply_font_scale(self.fraction_plot, scale)
         for plot in self.hist_plots.values():
             plotstyle.apply_font_scale(plot, scale)
-        for texts in self.texts:
+        for texts in (self.fraction_texts, *self.hist_texts):
             texts.set_scale(scale)
 
     def _ensure_layers(self, probes: tuple[LayerProbe, ...]) -> None:
@@ -161,7 +162,7 @@ class ActivationView(QWidget, RunFollower):
         self.hist_plots = {}
         self.hist_y_ranges = {}
         self.hist_curves = [None] * len(probes)  # type: ignore[list-item]
-        del self.texts[1:]
+        self.hist_texts = []
         columns = len(self._groups) if len(self._groups) <= 3 else 2
         for g, (activation, members) in enumerate(self._groups.items()):
             title = probes[members[0]].name if len(members) == 1 else f"{activation} layers"
@@ -169,9 +170,10 @@ class ActivationView(QWidget, RunFollower):
                 "bottom": plotstyle.RoomyAxisItem("bottom")})
             y_label = "% of values" if g % columns == 0 else ""
             plotstyle.style_plot(plot, title, "activation value", y_label)
-            self.texts.append(FittedTexts(plot, title=(title, activation), scale=self._scale,
-                                          left=(y_label, "%", "") if y_label else (),
-                                          bottom=("activation value", "value", "")))
+            self.hist_texts.append(FittedTexts(
+                plot, title=(title, activation), scale=self._scale,
+                left=(y_label, "%", "") if y_label else (),
+                bottom=("activation value", "value", "")))
             plot.enableAutoRange(x=False)
             self.hist_y_ranges[activation] = plotstyle.AxisRange(plot, "y", "linear", low=0.0)
             for i in members:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QVBox
 from nnviz.core.diagnosis import Diagnosis, diagnose_gradients
 from nnviz.core.snapshot import Snapshot
 from nnviz.gui.views import plotstyle
+from nnviz.gui.views.fitted_texts import FittedTexts
 from nnviz.gui.views.run_curves import CurveSet, RunFollower, pinned_pen
 
 # (combo text, tooltip) per mode; the order is the combo's order.
@@ -70,6 +71,7 @@ class GradientView(QWidget, RunFollower):
         self.legend = plotstyle.LegendStrip()     # pinned runs, under the curves
         self.mode_combo = self._make_mode_combo()
         self.plots = {q: self._make_curve_plot(_TITLES[q]) for q in _QUANTITIES}
+        self.curve_texts = {q: FittedTexts(plot) for q, plot in self.plots.items()}
         # no x link: both plots auto-range over the same x, and a link to a
         # hidden plot would map the range through its zero width
         self.bar_plot = plotstyle.make_plot("Now, per layer", "", "norm (log)")
@@ -196,8 +198,9 @@ class GradientView(QWidget, RunFollower):
         """Scale every text of the view (projector mode)."""
         self._scale = scale
         plotstyle.scale_widget_font(self, scale)
-        for plot in self.plots.values():
+        for plot, texts in zip(self.plots.values(), self.curve_texts.values()):
             plotstyle.apply_font_scale(plot, scale)
+            texts.set_scale(scale)
         self._arrange_curves()
         # room for the two-line layer names under the bars (else they are hidden)
         plotstyle.apply_font_scale(self.bar_plot, scale, tick_lines=2)
@@ -258,19 +261,9 @@ class GradientView(QWidget, RunFollower):
         no "norm" label (the titles say what is plotted; the width goes to the curves)."""
         both = self.mode == "both"
         beside = both and direction == QBoxLayout.Direction.LeftToRight
-        width = self.width() / 2 if beside else self.width()
-        font = QFontMetricsF(plotstyle.scaled_font(self._scale, 1.1, bold=True))
-        for quantity, plot in self.plots.items():
-            item = plot.getPlotItem()
-            y_label = "" if beside else _Y_LABEL
-            if item.getAxis("left").labelText != y_label:
-                item.setLabel("left", y_label)
-                plotstyle.apply_font_scale(plot, self._scale)
-            room = width - item.getAxis("left").width() - 12
-            titles = _SHORT_TITLES[quantity] if both else (_TITLES[quantity],)
-            title = next((t for t in titles if font.horizontalAdvance(t) <= room), titles[-1])
-            if item.titleLabel.text != title:
-                plotstyle.set_title(plot, title, self._scale)
+        for quantity, texts in self.curve_texts.items():
+            texts.set_candidates(title=_SHORT_TITLES[quantity] if both else (_TITLES[quantity],),
+                                 left=("",) if beside else (_Y_LABEL,))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

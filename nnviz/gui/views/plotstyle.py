@@ -185,8 +185,7 @@ class LogAxisItem(RoomyAxisItem):
     def _per_decade(self) -> tuple[float, float]:
         """(pixels per decade, pixels a label needs along the axis); (0, 1) unknown."""
         lo, hi = self.range
-        length = self.geometry().height() if self.orientation in ("left", "right") \
-            else self.geometry().width()
+        length = self._length()
         if hi <= lo or length <= 0:
             return 0.0, 1.0
         font = self.style["tickFont"] or self.font()
@@ -323,9 +322,8 @@ def apply_font_scale(plot: pg.PlotWidget | pg.PlotItem, scale: float,
                   for name in ("left", "bottom")}
     item.getAxis("left").setWidth(
         ticks.horizontalAdvance(WIDEST_TICK) + offset + label_room["left"] + 8)
-    item.getAxis("bottom").setHeight(
-        ticks.lineSpacing() * tick_lines + offset + label_room["bottom"] + 8)
     bottom = item.getAxis("bottom")
+    bottom.setHeight(ticks.lineSpacing() * tick_lines + offset + label_room["bottom"] + 8)
     bottom.setTickDensity(1.0 / scale)                 # larger numbers: fewer of them
     # the first and last labels may stick out by a short number's half ("0" and "1"
     # under a narrow histogram), not be dropped
@@ -559,6 +557,9 @@ class AxisRange:
         low, high = EMPTY_RANGES[self.kind]
         if self.kind != "log" and self.low is not None:
             low, high = self.low, self.low + high
+        self._show(low, high)
+
+    def _show(self, low: float, high: float) -> None:
         if self.axis == "x":
             self.item.setXRange(low, high, padding=self.padding)
         else:
@@ -605,10 +606,7 @@ class AxisRange:
             return False
         self.range = new
         self.changes += 1
-        if self.axis == "x":
-            self.item.setXRange(*new, padding=self.padding)
-        else:
-            self.item.setYRange(*new, padding=self.padding)
+        self._show(*new)
         return True
 
     def _roomy(self, new, current) -> bool:
